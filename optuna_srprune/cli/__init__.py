@@ -1,0 +1,45 @@
+"""The ``optuna-srprune`` command line: one entry point, one module per group of sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from optuna_srprune.cli._common import run_handler
+
+# Each module defines ``register(subparsers)``, adding its sub-commands with ``set_defaults(handler=)``.
+_COMMAND_MODULES = (
+    "optuna_srprune.cli._bicubic",
+    "optuna_srprune.cli._supernet",
+    "optuna_srprune.cli._latency",
+    "optuna_srprune.cli._search",
+    "optuna_srprune.cli._export",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optuna-srprune",
+        description="Search super-resolution networks for quality at a latency budget.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name == name:  # that command group is not part of this version
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``optuna-srprune`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return run_handler(args.handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
