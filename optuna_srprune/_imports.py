@@ -22,6 +22,5 @@ def try_import(module: str) -> ModuleType:
     except ImportError as err:
         extra = _EXTRA_OF.get(module.split(".")[0], module)
         raise MissingDependencyError(
-            f"{module!r} is required for this feature but is not installed: "
-            f"run `pip install {extra}`."
+            f"{module!r} is required for this feature but is not installed: run `pip install {extra}`."
         ) from err

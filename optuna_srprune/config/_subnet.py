@@ -33,9 +33,7 @@ class BlockConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in BLOCK_KINDS:
-            raise ConfigError(
-                f"Unknown block kind {self.kind!r}; choose one of {sorted(BLOCK_KINDS)}."
-            )
+            raise ConfigError(f"Unknown block kind {self.kind!r}; choose one of {sorted(BLOCK_KINDS)}.")
         object.__setattr__(self, "channels", tuple(self.channels))
         expected = BLOCK_KINDS[self.kind]
         if len(self.channels) != expected:
@@ -120,9 +118,7 @@ class SubnetConfig:
         if not isinstance(blocks, (list, tuple)):
             raise ConfigError("Subnet config 'blocks' must be a list of {kind, channels} objects.")
         try:
-            parsed = tuple(
-                BlockConfig(kind=b["kind"], channels=tuple(b["channels"])) for b in blocks
-            )
+            parsed = tuple(BlockConfig(kind=b["kind"], channels=tuple(b["channels"])) for b in blocks)
         except (KeyError, TypeError) as err:
             raise ConfigError(
                 f"Each block must be an object with 'kind' and 'channels', got {blocks!r}."

@@ -99,8 +99,7 @@ class SRSearchSpace:
         unknown = set(self.block_kinds) - set(BLOCK_KINDS)
         if not self.block_kinds or unknown:
             raise ConfigError(
-                f"block_kinds must be a non-empty subset of {sorted(BLOCK_KINDS)}, "
-                f"got {self.block_kinds}."
+                f"block_kinds must be a non-empty subset of {sorted(BLOCK_KINDS)}, got {self.block_kinds}."
             )
         if not 0.0 <= self.max_ratio < 1.0:
             raise ConfigError(f"max_ratio must be in [0, 1), got {self.max_ratio}.")
@@ -125,9 +124,7 @@ class SRSearchSpace:
         for i in range(self.max_depth):
             dists[f"{p}block{i}.kind"] = CategoricalDistribution(self.block_kinds)
             for j in range(self._max_prunable):
-                dists[f"{p}block{i}.ratio{j}"] = FloatDistribution(
-                    0.0, self.max_ratio, step=self.ratio_step
-                )
+                dists[f"{p}block{i}.ratio{j}"] = FloatDistribution(0.0, self.max_ratio, step=self.ratio_step)
         return dists
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> SubnetConfig:
@@ -144,8 +141,7 @@ class SRSearchSpace:
         missing = [name for name in self._needed_names(params) if name not in params]
         if missing:
             raise ConfigError(
-                f"Parameters {missing} are missing; was the trial made with this search space "
-                f"(prefix {p!r})?"
+                f"Parameters {missing} are missing; was the trial made with this search space (prefix {p!r})?"
             )
         depth, width = int(params[f"{p}depth"]), int(params[f"{p}width"])
         self._check_choice("depth", depth, range(self.min_depth, self.max_depth + 1))
@@ -179,9 +175,7 @@ class SRSearchSpace:
                 ratio = 0.0
                 if block is not None and j < len(block.channels):
                     ratio = next(
-                        r
-                        for r in self.ratios()
-                        if self.kept_channels(full[j], r) == block.channels[j]
+                        r for r in self.ratios() if self.kept_channels(full[j], r) == block.channels[j]
                     )
                 params[f"{p}block{i}.ratio{j}"] = ratio
         return params
@@ -213,9 +207,7 @@ class SRSearchSpace:
         """Shallowest, narrowest, most pruned subnet (blocks of the cheapest kind)."""
         width = min(self.widths)
         kind = min(self.block_kinds, key=lambda k: self._block_macs(k, width, self.max_ratio))
-        kept = tuple(
-            self.kept_channels(c, self.max_ratio) for c in self.unpruned_channels(kind, width)
-        )
+        kept = tuple(self.kept_channels(c, self.max_ratio) for c in self.unpruned_channels(kind, width))
         return SubnetConfig(self.scale, width, (BlockConfig(kind, kept),) * self.min_depth)
 
     def sample(self, rng: np.random.Generator) -> SubnetConfig:
@@ -308,11 +300,7 @@ class SRSearchSpace:
     @staticmethod
     def _check_choice(name: str, value: Any, allowed: Sequence[Any] | range) -> None:
         if value not in allowed:
-            shown = (
-                f"{allowed.start}..{allowed.stop - 1}"
-                if isinstance(allowed, range)
-                else list(allowed)
-            )
+            shown = f"{allowed.start}..{allowed.stop - 1}" if isinstance(allowed, range) else list(allowed)
             raise ConfigError(f"{name}={value!r} is not in this search space; allowed: {shown}.")
 
 
