@@ -82,10 +82,7 @@ class SubnetConfig:
             raise ConfigError(f"scale must be one of {SCALES}, got {self.scale!r}.")
         if not isinstance(self.width, int) or isinstance(self.width, bool) or self.width < 1:
             raise ConfigError(f"width must be a positive integer, got {self.width!r}.")
-        blocks = tuple(
-            b if isinstance(b, BlockConfig) else BlockConfig(**b)  # type: ignore[arg-type]
-            for b in self.blocks
-        )
+        blocks = tuple(b if isinstance(b, BlockConfig) else BlockConfig(**b) for b in self.blocks)
         if not blocks:
             raise ConfigError("A network needs at least one residual block (depth >= 1), got 0.")
         object.__setattr__(self, "blocks", blocks)
