@@ -1,0 +1,109 @@
+"""The back-end interface: a device fingerprint and ways to time kernels and whole networks."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from collections.abc import Sequence
+import functools
+import os
+import platform
+
+from optuna_srprune.config import LayerSpec
+from optuna_srprune.latency._timing import time_calls
+from optuna_srprune.latency._timing import Timing
+
+Runner = Callable[[], object]
+
+
+class LatencyBackend(abc.ABC):
+    """Where latency is measured: a runtime on a device, identified by a fingerprint.
+
+    A back-end must say who it is (:meth:`fingerprint`; latency tables are keyed by it) and time
+    kernels (:meth:`measure_layers`). Runtimes implement :meth:`prepare_layer` and
+    :meth:`prepare_network` (each returns a zero-argument callable that runs once), and the timing
+    loop is shared. A back-end that only *replays* measurements, e.g. a table taken on a phone,
+    overrides :meth:`measure_layers` instead and may leave :meth:`measure_network` unimplemented (the
+    predictor's per-network overhead is then zero).
+
+    Example:
+
+        .. code::
+
+            from optuna_srprune.latency import LatencyBackend, Timing
+
+            class PhoneTable(LatencyBackend):
+                name = "phone"
+
+                def __init__(self, table_ms):
+                    self.table_ms = table_ms  # {LayerSpec.key(): ms}
+
+                def fingerprint(self):
+                    return "phone|pixel4|tflite-2.15|threads=4|float32"
+
+                def measure_layers(self, layers, *, warmup=3, repeats=10):
+                    return [Timing(self.table_ms[layer.key()], 0.0, 1) for layer in layers]
+
+            backend = PhoneTable({})
+            assert backend.fingerprint().startswith("phone")
+    """
+
+    name: str = "backend"
+
+    @abc.abstractmethod
+    def fingerprint(self) -> str:
+        """A string naming the device, runtime and version, threads and dtype (at most 255 chars)."""
+
+    def prepare_layer(self, layer: LayerSpec) -> Runner:
+        """A callable that runs ``layer`` once as a kernel, inputs ready (override in runtimes)."""
+        raise NotImplementedError(f"Back-end {self.name!r} cannot run single layers.")
+
+    def prepare_network(self, layers: Sequence[LayerSpec], scale: int) -> Runner:
+        """A callable that runs the whole network once, end to end, as deployed."""
+        raise NotImplementedError(f"Back-end {self.name!r} cannot run whole networks.")
+
+    def prepare_ops(self, ops: Sequence[str], channels: int, height: int, width: int) -> Runner:
+        """A callable running a chain of elementary ops (fusion probes; see ``build_ops_model``)."""
+        raise NotImplementedError(f"Back-end {self.name!r} cannot run fusion probes.")
+
+    def measure_layers(self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10) -> list[Timing]:
+        """Time every layer as a separate kernel."""
+        return [time_calls(self.prepare_layer(layer), warmup, repeats) for layer in layers]
+
+    def measure_network(
+        self, layers: Sequence[LayerSpec], scale: int, *, warmup: int = 3, repeats: int = 10
+    ) -> Timing:
+        """Time the whole network end to end."""
+        return time_calls(self.prepare_network(layers, scale), warmup, repeats)
+
+
+def default_threads() -> int:
+    """All the cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@functools.cache
+def cpu_model() -> str:
+    """The CPU's model name, e.g. ``"AMD EPYC"``."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown-cpu"
+
+
+def check_threads(threads: int | None) -> int:
+    """``threads`` or all cores; a clear error for nonsense."""
+    from optuna_srprune.exceptions import ConfigError
+
+    if threads is None:
+        return default_threads()
+    if not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads must be a positive integer, got {threads!r}.")
+    return threads

@@ -1,0 +1,65 @@
+"""Wall-clock timing with warm-up, repeats, median and spread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import dataclasses
+import statistics
+import time
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """The latency of something run ``repeats`` times after a warm-up.
+
+    Attributes:
+        median_ms: Median wall-clock time in milliseconds.
+        spread_ms: Inter-quartile range in milliseconds (the measurement noise).
+        repeats: Number of timed runs.
+    """
+
+    median_ms: float
+    spread_ms: float
+    repeats: int
+
+
+def summarize(samples_ms: list[float]) -> Timing:
+    """Median and inter-quartile range of ``samples_ms``."""
+    if not samples_ms:
+        raise ValueError("No timing samples.")
+    if len(samples_ms) < 4:
+        spread = max(samples_ms) - min(samples_ms)
+    else:
+        q1, _, q3 = statistics.quantiles(samples_ms, n=4)
+        spread = q3 - q1
+    return Timing(statistics.median(samples_ms), spread, len(samples_ms))
+
+
+def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> Timing:
+    """Call ``fn`` ``warmup`` times untimed, then ``repeats`` times timed."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"Need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}.")
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return summarize(samples)
+
+
+def time_interleaved(fns: list[Callable[[], object]], warmup: int, repeats: int) -> list[Timing]:
+    """Time several callables round-robin, so slow drifts in machine load hit them all alike."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"Need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}.")
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, out in zip(fns, samples):
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1e3)
+    return [summarize(s) for s in samples]

@@ -1,0 +1,155 @@
+"""The PyTorch eager back-end (torch is imported only when this back-end is used)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from optuna_srprune._imports import try_import
+from optuna_srprune.config import LayerSpec
+from optuna_srprune.latency._backend import check_threads
+from optuna_srprune.latency._backend import cpu_model
+from optuna_srprune.latency._backend import LatencyBackend
+from optuna_srprune.latency._backend import Runner
+from optuna_srprune.latency._onnx_graph import IMAGE_CHANNELS
+from optuna_srprune.latency._onnx_graph import layer_input_shapes
+
+
+def _conv(torch: Any, layer: LayerSpec, weights: Mapping[str, np.ndarray] | None, name: str) -> Any:
+    conv = torch.nn.Conv2d(
+        layer.in_channels, layer.out_channels, layer.kernel, layer.stride, padding=(layer.kernel - 1) // 2
+    )
+    if weights is not None:
+        with torch.no_grad():
+            conv.weight.copy_(torch.from_numpy(np.asarray(weights[f"{name}.weight"])))
+            conv.bias.copy_(torch.from_numpy(np.asarray(weights[f"{name}.bias"])))
+    return conv
+
+
+def _tail_ops(torch: Any, layer: LayerSpec, y: Any, trunk: Any, image: Any) -> Any:
+    """Activation, residual and pixel shuffle after a conv, as the network runs them."""
+    if layer.activation == "relu":
+        y = torch.relu_(y)
+    if layer.residual == "block":
+        y = y.add_(trunk)
+    elif layer.residual == "global":
+        y = y.add_(image.repeat_interleave(layer.pixel_shuffle**2, dim=1))
+    if layer.pixel_shuffle > 1:
+        y = torch.nn.functional.pixel_shuffle(y, layer.pixel_shuffle)
+    return y
+
+
+def build_torch_model(
+    layers: Sequence[LayerSpec], scale: int, weights: Mapping[str, np.ndarray] | None = None
+) -> Any:
+    """A plain ``torch.nn.Module`` executing ``layers`` (same semantics and weight names as ONNX).
+
+    See :func:`~optuna_srprune.latency.build_onnx_model` for the semantics; ``scale`` is accepted for
+    symmetry (the layers carry their pixel-shuffle factors).
+    """
+    torch = try_import("torch")
+    names = [layer.name or f"layer{i}" for i, layer in enumerate(layers)]
+    convs = [_conv(torch, layer, weights, name) for layer, name in zip(layers, names)]
+    specs = list(layers)
+
+    class _Net(torch.nn.Module):  # type: ignore[name-defined,misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.convs = torch.nn.ModuleList(convs)
+
+        def forward(self, image: Any) -> Any:
+            x, trunk = image, None
+            for i, (layer, conv) in enumerate(zip(specs, self.convs)):
+                x = _tail_ops(torch, layer, conv(x), trunk, image)
+                if i == 0 or layer.residual == "block":
+                    trunk = x
+            return x
+
+    return _Net().eval()
+
+
+class TorchBackend(LatencyBackend):
+    """PyTorch eager execution in ``torch.inference_mode``, float32, on the CPU.
+
+    Example:
+
+        .. code::
+
+            from optuna_srprune.config import LayerSpec
+            from optuna_srprune.latency import TorchBackend
+
+            backend = TorchBackend(threads=1)
+            layer = LayerSpec("head", "conv", 3, 8, 3, 1, 16, 16)
+            (timing,) = backend.measure_layers([layer], warmup=1, repeats=3)
+            assert timing.median_ms > 0
+
+    Args:
+        threads: Intra-op threads (default: all cores); set process-wide with
+            ``torch.set_num_threads`` when a kernel or network is prepared.
+    """
+
+    name = "torch"
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = check_threads(threads)
+
+    def _torch(self) -> Any:
+        torch = try_import("torch")
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        return torch
+
+    def fingerprint(self) -> str:
+        torch = try_import("torch")
+        return f"torch-{torch.__version__}|cpu={cpu_model()}|threads={self.threads}|float32"
+
+    def prepare_layer(self, layer: LayerSpec) -> Runner:
+        torch = self._torch()
+        conv = _conv(torch, layer, None, "layer").eval()
+        gen = torch.Generator().manual_seed(0)
+        feeds = {n: torch.rand(s, generator=gen) for n, s in layer_input_shapes(layer).items()}
+
+        def run() -> object:
+            with torch.inference_mode():
+                return _tail_ops(torch, layer, conv(feeds["x"]), feeds.get("trunk"), feeds.get("input"))
+
+        return run
+
+    def prepare_network(self, layers: Sequence[LayerSpec], scale: int) -> Runner:
+        torch = self._torch()
+        model = build_torch_model(layers, scale)
+        image = torch.rand((1, IMAGE_CHANNELS, layers[0].height, layers[0].width))
+
+        def run() -> object:
+            with torch.inference_mode():
+                return model(image)
+
+        return run
+
+    def prepare_ops(self, ops: Sequence[str], channels: int, height: int, width: int) -> Runner:
+        torch = self._torch()
+        convs = {
+            op: torch.nn.Conv2d(channels, channels, int(op[4]), padding=int(op[4]) // 2)
+            for op in ops
+            if op.startswith("conv")
+        }
+        x = torch.rand((1, channels, height, width))
+
+        def run() -> object:
+            with torch.inference_mode():
+                y = x
+                for op in ops:
+                    if op.startswith("conv"):
+                        y = convs[op](y)
+                    elif op == "relu":
+                        y = torch.relu(y)
+                    elif op == "add":
+                        y = y + x
+                    else:
+                        y = torch.nn.functional.pixel_shuffle(y, 2)
+                return y
+
+        return run

@@ -1,0 +1,12 @@
+"""The weight-sharing SR supernet: elastic layers, subnet extraction, checkpoints and training."""
+
+from __future__ import annotations
+
+from optuna_srprune.supernet._elastic import ElasticConv2d
+from optuna_srprune.supernet._network import SRNet
+from optuna_srprune.supernet._supernet import SRSupernet
+from optuna_srprune.supernet._train import strip_checkpoint
+from optuna_srprune.supernet._train import SupernetTrainer
+from optuna_srprune.supernet._train import TrainSettings
+
+__all__ = ["ElasticConv2d", "SRNet", "SRSupernet", "SupernetTrainer", "TrainSettings", "strip_checkpoint"]

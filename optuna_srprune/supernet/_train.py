@@ -1,0 +1,388 @@
+"""Supernet training: sandwich rule with in-place distillation, exact resume, periodic Set5 PSNR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+import contextlib
+import dataclasses
+import math
+import os
+from pathlib import Path
+import signal
+import sys
+import time
+from typing import Any
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from optuna_srprune.config import BlockConfig
+from optuna_srprune.config import SubnetConfig
+from optuna_srprune.data import PairedDataset
+from optuna_srprune.data import PatchSampler
+from optuna_srprune.data import ValidationSet
+from optuna_srprune.exceptions import CheckpointError
+from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.metrics import psnr_torch
+from optuna_srprune.search_space import SRSearchSpace
+from optuna_srprune.supernet._checkpoint import check_compatible
+from optuna_srprune.supernet._checkpoint import read_checkpoint
+from optuna_srprune.supernet._checkpoint import write_checkpoint
+from optuna_srprune.supernet._supernet import SRSupernet
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    """Hyper-parameters of supernet training.
+
+    Every training step draws one batch of LR patches and runs the *sandwich*: the largest subnet
+    (L1 to HR), the smallest and ``num_random`` random subnets (L1 to HR and L1 to the largest's
+    detached output, weighted by ``distill_weight``: in-place distillation). Since the largest subnet
+    is all ``edsr`` blocks, every ``kind_every``-th step one random member is replaced by the widest
+    subnet of the other block kinds in turn (e.g. all ``wdsr`` blocks, unpruned). Adam with a linear
+    warm-up then a cosine decay to ``min_lr_ratio * lr``.
+
+    Example:
+
+        .. code::
+
+            from optuna_srprune.supernet import TrainSettings
+
+            settings = TrainSettings(steps=1000, batch_size=8, patch_size=32)
+            assert TrainSettings.from_dict(settings.to_dict()) == settings
+
+    Args:
+        steps: Total optimizer steps (the cosine schedule ends there).
+        batch_size: LR patches per step.
+        patch_size: Side of the LR patches in pixels.
+        lr: Peak learning rate.
+        min_lr_ratio: Final learning rate as a fraction of ``lr``.
+        warmup_steps: Steps of linear warm-up.
+        num_random: Random subnets per step besides the largest and the smallest.
+        kind_every: Every that many steps, a random member is the widest subnet of another block kind.
+        distill_weight: Weight of the distillation term of non-largest members (the rest on HR).
+        seed: Seed of the weights, the patches and the subnet draws.
+        checkpoint_every: Save a checkpoint every that many steps.
+        validate_every: Set5 PSNR of the largest and smallest subnets every that many steps (0: never).
+        channels_last: Run convolutions in channels-last memory format (faster on CPU).
+    """
+
+    steps: int
+    batch_size: int = 16
+    patch_size: int = 32
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.01
+    warmup_steps: int = 200
+    num_random: int = 1
+    kind_every: int = 4
+    distill_weight: float = 0.5
+    seed: int = 0
+    checkpoint_every: int = 500
+    validate_every: int = 500
+    channels_last: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "patch_size", "checkpoint_every", "kind_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        for name in ("warmup_steps", "num_random", "validate_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if self.lr <= 0 or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.distill_weight <= 1:
+            raise ConfigError("Need lr > 0, 0 <= min_lr_ratio <= 1 and 0 <= distill_weight <= 1.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def learning_rate(self, step: int) -> float:
+        """Learning rate of step ``step`` (0-based): linear warm-up, then cosine decay."""
+        if step < self.warmup_steps:
+            return self.lr * (step + 1) / self.warmup_steps
+        span = max(1, self.steps - self.warmup_steps)
+        progress = min(1.0, (step - self.warmup_steps) / span)
+        floor = self.min_lr_ratio
+        return self.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+# Settings that may change on resume without breaking the continuation of the same run.
+_RESUMABLE = ("steps", "checkpoint_every", "validate_every")
+
+
+class SupernetTrainer:
+    """Trains an :class:`SRSupernet` on LR/HR patches; checkpoints resume bit-for-bit.
+
+    Example:
+
+        .. code::
+
+            from optuna_srprune.data import default_validation_dir
+            from optuna_srprune.search_space import SRSearchSpace
+            from optuna_srprune.supernet import SupernetTrainer, TrainSettings
+
+            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))
+            trainer = SupernetTrainer(
+                space, [default_validation_dir()], "/tmp/supernet.pt", TrainSettings(steps=2, batch_size=2)
+            )
+            result = trainer.train(progress=False)
+            assert result["step"] == 2
+
+    Args:
+        space: The search space (and scale) of the supernet.
+        folders: Folders of HR training images (e.g. T91 and BSD200).
+        out: Checkpoint path, written every ``settings.checkpoint_every`` steps, on interruption and at
+            the end.
+        settings: Hyper-parameters.
+        resume: Continue from ``out`` if it exists. Its own settings are kept except ``steps``,
+            ``checkpoint_every`` and ``validate_every`` (a warning names any other difference).
+        validation: Images for the periodic PSNR (default: the embedded Set5).
+    """
+
+    def __init__(
+        self,
+        space: SRSearchSpace,
+        folders: Sequence[PathLike],
+        out: PathLike,
+        settings: TrainSettings,
+        resume: bool = False,
+        validation: ValidationSet | None = None,
+    ) -> None:
+        self.space, self.out, self.folders = space, Path(out), [str(f) for f in folders]
+        ckpt = self._read_resume(resume)
+        if ckpt is not None:
+            settings = self._merge_settings(TrainSettings.from_dict(ckpt["train"]), settings)
+        self.settings = settings
+        torch.manual_seed(settings.seed)
+        self.supernet = SRSupernet(space)
+        self.optimizer = torch.optim.Adam(self.supernet.parameters(), lr=settings.lr)
+        self.sampler = PatchSampler(
+            PairedDataset(self.folders, space.scale), settings.patch_size, settings.batch_size, settings.seed
+        )
+        self.rng = np.random.Generator(np.random.PCG64(settings.seed + 1))
+        self.step, self.elapsed, self.history = 0, 0.0, list[dict[str, Any]]()
+        self._validation = validation
+        self._stop_requested = False
+        if ckpt is not None:
+            self._restore(ckpt)
+
+    # ----------------------------------------------------------------- resume
+    def _read_resume(self, resume: bool) -> dict[str, Any] | None:
+        if not resume or not self.out.exists():
+            return None
+        ckpt = read_checkpoint(self.out)
+        check_compatible(ckpt, self.space, self.space.scale, self.out)
+        if "optimizer" not in ckpt or "train" not in ckpt:
+            raise CheckpointError(f"{str(self.out)!r} holds weights only; it cannot resume training.")
+        return ckpt
+
+    @staticmethod
+    def _merge_settings(saved: TrainSettings, given: TrainSettings) -> TrainSettings:
+        changed = {k: v for k, v in given.to_dict().items() if k not in _RESUMABLE and v != getattr(saved, k)}
+        if changed:
+            warnings.warn(
+                f"Resuming with changed settings {changed}: the run is no longer an exact continuation.",
+                stacklevel=3,
+            )
+        return given
+
+    def _restore(self, ckpt: dict[str, Any]) -> None:
+        self.supernet.load_weights(ckpt["model"], self.out)
+        try:
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.sampler.load_state_dict(ckpt["sampler"])
+            self.rng.bit_generator.state = ckpt["rng"]["subnets"]
+            torch.set_rng_state(ckpt["rng"]["torch"])
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise CheckpointError(f"Cannot resume from {str(self.out)!r}: {err}") from err
+        self.step = int(ckpt["step"])
+        self.elapsed = float(ckpt.get("elapsed_s", 0.0))
+        self.history = list(ckpt.get("history", []))
+
+    def save(self, path: PathLike | None = None) -> None:
+        """Write a full, resumable checkpoint (weights, optimizer, schedule, sampler and RNG states)."""
+        write_checkpoint(
+            self.out if path is None else path,
+            {
+                **self.supernet.checkpoint_header(),
+                "model": self.supernet.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": {"kind": "warmup-cosine", "step": self.step, **self.settings.to_dict()},
+                "train": self.settings.to_dict(),
+                "step": self.step,
+                "sampler": self.sampler.state_dict(),
+                "rng": {"subnets": self.rng.bit_generator.state, "torch": torch.get_rng_state()},
+                "elapsed_s": self.elapsed,
+                "history": self.history,
+                "data": self.folders,
+            },
+        )
+
+    # ----------------------------------------------------------------- one step
+    def sandwich(self, step: int) -> list[SubnetConfig]:
+        """The subnets trained at ``step``: largest first (the teacher), then the students."""
+        space = self.space
+        members = [space.largest(), space.smallest()]
+        randoms = [space.sample(self.rng) for _ in range(self.settings.num_random)]
+        others = self._other_kinds()
+        if others and step % self.settings.kind_every == self.settings.kind_every - 1:
+            widest = others[(step // self.settings.kind_every) % len(others)]
+            randoms = [widest, *randoms[1:]]
+        return members + randoms
+
+    def _other_kinds(self) -> list[SubnetConfig]:
+        largest, width = self.space.largest(), max(self.space.widths)
+        configs = []
+        for kind in self.space.block_kinds:
+            if kind != largest.blocks[0].kind:
+                block = BlockConfig(kind, self.space.unpruned_channels(kind, width))
+                configs.append(SubnetConfig(self.space.scale, width, (block,) * self.space.max_depth))
+        return configs
+
+    def train_step(self) -> dict[str, float]:
+        """One optimizer step on the next batch; returns the L1 losses of the members."""
+        lr_batch, hr_batch = next(self.sampler)
+        if self.settings.channels_last:
+            lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.settings.learning_rate(self.step)
+        members = self.sandwich(self.step)
+        self.supernet.train()
+        teacher = self.supernet(lr_batch, members[0])
+        loss = F.l1_loss(teacher, hr_batch)
+        loss.backward()
+        losses = {"largest": loss.item()}
+        target, alpha = teacher.detach(), self.settings.distill_weight
+        for index, config in enumerate(members[1:]):
+            sr = self.supernet(lr_batch, config)
+            l1_hr = F.l1_loss(sr, hr_batch)
+            ((1.0 - alpha) * l1_hr + alpha * F.l1_loss(sr, target)).backward()
+            if index == 0:
+                losses["smallest"] = l1_hr.item()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return losses
+
+    # ----------------------------------------------------------------- validation
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Set5 PSNR (dB) of the largest and smallest subnets."""
+        if self._validation is None:
+            self._validation = ValidationSet(None, self.space.scale)
+        self.supernet.eval()
+        result = {}
+        for name, config in (("largest", self.space.largest()), ("smallest", self.space.smallest())):
+            scale = self.space.scale
+            values = [
+                psnr_torch(self.supernet(p.lr[None], config).clamp(0, 1), p.hr[None], scale, p.is_gray)
+                for p in self._validation
+            ]
+            result[f"psnr_{name}"] = float(np.mean(values))
+        self.supernet.train()
+        return result
+
+    # ----------------------------------------------------------------- the loop
+    def train(self, progress: bool = True, stop_at: int | None = None) -> dict[str, Any]:
+        """Train up to ``settings.steps`` (or ``stop_at``), checkpointing; Ctrl-C / SIGTERM save and stop.
+
+        Returns:
+            ``step``, ``steps``, ``interrupted``, ``elapsed_s``, ``checkpoint`` and the last
+            ``psnr_largest`` / ``psnr_smallest`` measured (``None`` if never).
+        """
+        end = self.settings.steps if stop_at is None else min(stop_at, self.settings.steps)
+        bar = tqdm(
+            total=self.settings.steps,
+            initial=self.step,
+            disable=not progress,
+            dynamic_ncols=True,
+            mininterval=1.0 if sys.stderr.isatty() else 30.0,
+            desc=f"supernet x{self.space.scale}",
+        )
+        smooth: dict[str, float] = {}
+        with bar, self._stop_on_signals():
+            while self.step < end and not self._stop_requested:
+                start = time.perf_counter()
+                losses = self.train_step()
+                self.elapsed += time.perf_counter() - start
+                smooth = {k: 0.98 * smooth.get(k, v) + 0.02 * v for k, v in losses.items()}
+                bar.update(1)
+                bar.set_postfix(self._postfix(smooth), refresh=False)
+                self._periodic(bar, smooth)
+            interrupted = self.step < end
+            self.save()
+        if interrupted:
+            tqdm.write(f"Interrupted at step {self.step}; checkpoint saved to {self.out}.", file=sys.stderr)
+        last = self.history[-1] if self.history else {}
+        return {
+            "step": self.step,
+            "steps": self.settings.steps,
+            "interrupted": interrupted,
+            "elapsed_s": round(self.elapsed, 1),
+            "checkpoint": str(self.out),
+            "psnr_largest": last.get("psnr_largest"),
+            "psnr_smallest": last.get("psnr_smallest"),
+        }
+
+    def _periodic(self, bar: tqdm, smooth: dict[str, float]) -> None:
+        every = self.settings.validate_every
+        if every and self.step % every == 0:
+            record = {"step": self.step, "elapsed_s": round(self.elapsed, 1), **self.validate()}
+            record.update({f"loss_{k}": round(v, 5) for k, v in smooth.items()})
+            self.history.append(record)
+            bar.set_postfix(self._postfix(smooth), refresh=False)
+            bar.write(
+                f"step {self.step}: Set5 PSNR largest {record['psnr_largest']:.2f} dB, smallest "
+                f"{record['psnr_smallest']:.2f} dB, loss {smooth.get('largest', 0):.4f} "
+                f"({self.elapsed / 60:.1f} min)",
+                file=sys.stderr,
+            )
+        if self.step % self.settings.checkpoint_every == 0:
+            self.save()
+
+    def _postfix(self, smooth: dict[str, float]) -> dict[str, str]:
+        postfix = {f"L1_{k}": f"{v:.4f}" for k, v in smooth.items()}
+        if self.history:
+            last = self.history[-1]
+            postfix["psnr"] = f"{last['psnr_largest']:.2f}/{last['psnr_smallest']:.2f}"
+        return postfix
+
+    @contextlib.contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """Turn SIGINT/SIGTERM into a request to stop after the current step (then save)."""
+
+        def request_stop(signum: int, frame: Any) -> None:
+            self._stop_requested = True
+
+        self._stop_requested = False
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, request_stop)
+        except ValueError:  # not the main thread: no signal handling
+            pass
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def strip_checkpoint(source: PathLike, target: PathLike) -> None:
+    """Copy the weights of a training checkpoint to a small, weights-only checkpoint (for shipping).
+
+    The step, elapsed time and validation history are kept for the record.
+    """
+    ckpt = read_checkpoint(source)
+    supernet = SRSupernet.load(source)
+    keep = {k: ckpt[k] for k in ("step", "elapsed_s", "history", "train", "data") if k in ckpt}
+    supernet.save(target, **keep)
