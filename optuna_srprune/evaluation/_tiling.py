@@ -38,7 +38,7 @@ def upscale_tiled(net: Network, lr: torch.Tensor, scale: int, tile: int, overlap
             x0 = 0 if left == 0 else overlap
             y1 = bottom - top if bottom == height else bottom - top - overlap
             x1 = right - left if right == width else right - left - overlap
-            out[:, :, (top + y0) * scale : (top + y1) * scale, (left + x0) * scale : (left + x1) * scale] = (
-                sr[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale]
-            )
+            rows = slice((top + y0) * scale, (top + y1) * scale)
+            cols = slice((left + x0) * scale, (left + x1) * scale)
+            out[:, :, rows, cols] = sr[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale]
     return out
