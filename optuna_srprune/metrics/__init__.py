@@ -7,9 +7,11 @@ torch functions (:func:`psnr_torch`, :func:`ssim_torch`, :func:`rgb_psnr_torch`)
 Example:
     >>> import numpy as np
     >>> from optuna_srprune.metrics import psnr
-    >>> hr = np.full((32, 32, 3), 0.5)
+    >>> hr = np.full((32, 32, 3), 128 / 255)  # 8-bit data, as read from a PNG
     >>> psnr(hr, hr, scale=2)
     inf
+    >>> round(psnr(hr + 1 / 255, hr, scale=2), 2)  # one 8-bit level on R, G and B
+    49.45
 """
 
 from __future__ import annotations
