@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
+
+import optuna
 
 from optuna_srprune.cli._common import run_handler
 
@@ -37,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``optuna-srprune`` console script; returns the exit status."""
+    # Heartbeats, metric names and stale-trial retries are "experimental" in Optuna; we rely on
+    # them on purpose, so the warnings would only be noise for users of the command line.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     args = build_parser().parse_args(argv)
     return run_handler(args.handler, args)
 

@@ -1,0 +1,198 @@
+"""``search`` and ``worker``: run a shared study of PSNR against latency."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import hr_size
+from optuna_srprune.cli._common import positive_int
+from optuna_srprune.exceptions import StudyError
+
+
+def register(subparsers: Any) -> None:
+    search = subparsers.add_parser("search", help="create or join a study and search PSNR against latency")
+    _add_study_args(search)
+    search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    search.add_argument("--budget-ms", type=float, help="latency budget in milliseconds")
+    search.add_argument("--trials", type=int, default=50, help="complete trials the study aims for")
+    search.add_argument(
+        "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
+    )
+    search.add_argument("--seed", type=int, help="sampler seed")
+    search.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
+    search.add_argument("--threads", type=positive_int, default=2)
+    search.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW")
+    search.add_argument("--supernet", default="default", help="'default' or a checkpoint path")
+    search.add_argument("--data", help="folder of HR validation images (default: embedded Set5)")
+    search.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between heartbeats")
+    search.set_defaults(handler=_search)
+
+    worker = subparsers.add_parser("worker", help="add a worker to an existing study")
+    _add_study_args(worker)
+    worker.add_argument("--trials", type=positive_int, help="most trials this process runs")
+    worker.add_argument("--seed", type=int, help="sampler seed (default: random per worker)")
+    worker.set_defaults(handler=_worker)
+
+
+def _add_study_args(parser: argparse.ArgumentParser) -> None:
+    from optuna_srprune.store import DEFAULT_STORAGE
+
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
+    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_json_flag(parser)
+
+
+def _log(args: argparse.Namespace, message: str) -> None:
+    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def _search(args: argparse.Namespace) -> dict[str, Any]:
+    import optuna
+
+    from optuna_srprune import store
+    from optuna_srprune.objective import name_objectives
+
+    settings = store.SearchSettings(
+        scale=args.scale,
+        budget_ms=args.budget_ms,
+        n_trials=args.trials,
+        sampler=args.sampler,
+        seed=args.seed,
+        backend=args.backend,
+        threads=args.threads,
+        hr_size=args.hr_size,
+        supernet=args.supernet,
+        val_data=os.path.abspath(args.data) if args.data else None,
+        heartbeat_s=args.heartbeat,
+    )
+    storage = store.open_storage(args.storage, settings.heartbeat_s)
+    existing = _existing_settings(storage, args.study)
+    if existing is not None:
+        differences = existing.differences(settings)
+        if differences:
+            shown = ", ".join(f"{k}: study has {a!r}, asked {b!r}" for k, (a, b) in differences.items())
+            raise StudyError(f"Study {args.study!r} exists with other settings ({shown}).")
+    objective = store.build_objective(settings, args.storage, progress=not args.no_progress)
+    if existing is None:
+        study = _create(storage, args.study, settings)
+        _log(args, f"Created study {args.study!r} in {store.mask_url(args.storage)}.")
+    else:
+        study = optuna.load_study(study_name=args.study, storage=storage)
+        _top_up(study, settings.n_trials)
+        _log(args, f"Joined study {args.study!r} in {store.mask_url(args.storage)}.")
+    name_objectives(study)
+    study.sampler = store.build_sampler(settings, objective, settings.seed)
+    store.run_trials(
+        study,
+        objective,
+        heartbeat_s=settings.heartbeat_s,
+        show_progress_bar=not args.no_progress,
+        storage_url=args.storage,
+    )
+    return _report(args, study, settings)
+
+
+def _worker(args: argparse.Namespace) -> dict[str, Any]:
+    import optuna
+
+    from optuna_srprune import store
+
+    storage = store.open_storage(args.storage)
+    if args.study not in optuna.get_all_study_names(storage):
+        raise StudyError(
+            f"No study {args.study!r} in {store.mask_url(args.storage)}; create it with "
+            "`optuna-srprune search`."
+        )
+    study = optuna.load_study(study_name=args.study, storage=storage)
+    settings = store.load_settings(study)
+    storage = store.open_storage(args.storage, settings.heartbeat_s)
+    objective = store.build_objective(settings, args.storage, progress=not args.no_progress)
+    study = optuna.load_study(study_name=args.study, storage=storage)
+    study.sampler = store.build_sampler(settings, objective, args.seed)
+    ran = store.run_trials(
+        study,
+        objective,
+        max_trials=args.trials,
+        heartbeat_s=settings.heartbeat_s,
+        show_progress_bar=not args.no_progress,
+        storage_url=args.storage,
+    )
+    result = _report(args, study, settings)
+    result["trials_run"] = ran
+    return result
+
+
+def _existing_settings(storage: Any, name: str) -> Any:
+    import optuna
+
+    from optuna_srprune import store
+
+    if name not in optuna.get_all_study_names(storage):
+        return None
+    return store.load_settings(optuna.load_study(study_name=name, storage=storage))
+
+
+def _create(storage: Any, name: str, settings: Any) -> Any:
+    import optuna
+
+    from optuna_srprune import store
+    from optuna_srprune.objective import DIRECTIONS
+
+    try:
+        study = optuna.create_study(study_name=name, storage=storage, directions=list(DIRECTIONS))
+    except optuna.exceptions.DuplicatedStudyError:  # another process created it just now
+        study = optuna.load_study(study_name=name, storage=storage)
+        differences = store.load_settings(study).differences(settings)
+        if differences:
+            raise StudyError(f"Study {name!r} was just created with other settings.") from None
+        return study
+    store.save_settings(study, settings)
+    store.add_tickets(study, settings.n_trials)
+    return study
+
+
+def _top_up(study: Any, n_trials: int) -> None:
+    """Queue more trials if the study's target grew; never fewer."""
+    from optuna.trial import TrialState
+
+    from optuna_srprune import store
+
+    live = study.get_trials(
+        deepcopy=False, states=(TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING)
+    )
+    store.add_tickets(study, max(0, n_trials - len(live)))
+
+
+def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, Any]:
+    from optuna.trial import TrialState
+
+    from optuna_srprune.objective import config_of
+
+    front = sorted(study.best_trials, key=lambda t: t.values[1])
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    rows = [
+        {
+            "trial": t.number,
+            "psnr": t.values[0],
+            "latency_ms": t.values[1],
+            "config": config_of(t).to_dict(),
+        }
+        for t in front
+    ]
+    if not args.json:
+        budget = f" under {settings.budget_ms:g} ms" if settings.budget_ms else ""
+        print(f"Pareto front{budget} ({len(front)} of {len(complete)} complete trials):")
+        print(f"{'trial':>6} {'PSNR (dB)':>10} {'latency (ms)':>13}  network")
+        for t in front:
+            print(f"{t.number:>6} {t.values[0]:>10.3f} {t.values[1]:>13.2f}  {config_of(t).summary()}")
+    return {
+        "study": study.study_name,
+        "complete_trials": len(complete),
+        "budget_ms": settings.budget_ms,
+        "pareto_front": rows,
+    }

@@ -1,0 +1,70 @@
+"""How a trial records its network, its figures and its latency constraint.
+
+Attribute names are namespaced (``srprune:...``) so they sit beside a user's own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import optuna
+
+from optuna_srprune.config import count_macs
+from optuna_srprune.config import count_params
+from optuna_srprune.config import SubnetConfig
+
+CONFIG = "srprune:config"
+SUMMARY = "srprune:summary"
+PSNR = "srprune:psnr"
+SSIM = "srprune:ssim"
+LATENCY_MS = "srprune:latency_ms"
+MEASURED_MS = "srprune:measured_ms"
+MACS = "srprune:macs"
+PARAMS = "srprune:params"
+BUDGET_MS = "srprune:budget_ms"
+
+OBJECTIVE_NAMES = ("PSNR (dB)", "Latency (ms)")
+DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")
+CONSTRAINT_KEY = "latency_ms"
+# optuna-dashboard 0.21 reads feasibility from this list-valued system attribute only.
+_DASHBOARD_CONSTRAINTS = "constraints"
+
+
+def record_config(trial: optuna.Trial, config: SubnetConfig, lr_height: int, lr_width: int) -> None:
+    """Store ``config`` (JSON), a readable summary, MACs at the given LR size, and params."""
+    trial.set_user_attr(CONFIG, config.to_json())
+    trial.set_user_attr(SUMMARY, config.summary())
+    trial.set_user_attr(MACS, count_macs(config, lr_height, lr_width))
+    trial.set_user_attr(PARAMS, count_params(config))
+
+
+def record_quality(trial: optuna.Trial, psnr: float, ssim: float) -> None:
+    trial.set_user_attr(PSNR, float(psnr))
+    trial.set_user_attr(SSIM, float(ssim))
+
+
+def record_latency(trial: optuna.Trial, latency_ms: float, budget_ms: float | None = None) -> None:
+    """Store the predicted latency and, with a budget, the constraint ``latency - budget <= 0``.
+
+    The constraint goes where Optuna 5's samplers read it (:meth:`optuna.Trial.set_constraint`) and
+    where optuna-dashboard 0.21 reads it (the ``constraints`` system attribute), so over-budget trials
+    show as infeasible in both.
+    """
+    trial.set_user_attr(LATENCY_MS, float(latency_ms))
+    if budget_ms is None:
+        return
+    violation = float(latency_ms) - float(budget_ms)
+    trial.set_user_attr(BUDGET_MS, float(budget_ms))
+    trial.set_constraint(CONSTRAINT_KEY, violation)
+    trial.storage.set_trial_system_attr(trial._trial_id, _DASHBOARD_CONSTRAINTS, [violation])
+
+
+def name_objectives(study: optuna.Study) -> None:
+    """Name the objectives so plots and the dashboard label them."""
+    if study.metric_names != list(OBJECTIVE_NAMES):
+        study.set_metric_names(list(OBJECTIVE_NAMES))
+
+
+def config_of(trial: optuna.trial.FrozenTrial) -> SubnetConfig:
+    """The network a finished trial evaluated."""
+    return SubnetConfig.from_json(trial.user_attrs[CONFIG])

@@ -1,0 +1,31 @@
+"""Making the claim of a queued trial atomic on SQLite.
+
+Optuna claims a WAITING trial with ``SELECT ... FOR UPDATE`` then an update; PostgreSQL and MySQL
+lock the row, but SQLite ignores ``FOR UPDATE``, so two processes can claim the same trial. SQLite
+databases live on one machine, so an OS file lock beside the database serialises the claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+import fcntl
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+@contextlib.contextmanager
+def claim_lock(storage_url: str) -> Iterator[None]:
+    """Hold an exclusive lock while claiming a trial (a no-op for server databases)."""
+    url = sa.make_url(storage_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    lock_path = Path(url.database).with_name(Path(url.database).name + ".claim-lock")
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
