@@ -6,17 +6,22 @@ keyed by ``LayerSpec.key()`` and timed inside a graph that runs exactly what the
 for it. A network's latency is ``intercept + slope * sum(kernels)``, the overhead fitted per device,
 scale and size from a few end-to-end runs.
 
-Kernel fusion rules, measured with :func:`detect_fusion` (nn-Meter's rule
-``T(a) + T(b) - T(ab) > 0.5 * min(T(a), T(b))``; figures in ``benchmarks/results/fusion_*.md``):
+Kernel fusion, measured with :func:`detect_fusion` (nn-Meter's rule
+``T(a) + T(b) - T(ab) > 0.5 * min(T(a), T(b))``; tables in ``benchmarks/results/latency_accuracy_*.md``).
+The table never relies on an assumed rule: everything that follows a conv inside one layer (ReLU,
+residual add, global skip, DepthToSpace) is timed *together*, in the same graph form the deployed
+network uses, so a fusion there is captured whether or not it happens. The table only cuts a network
+between consecutive convolutions, which is valid when conv->conv pairs do not fuse; that holds for
+both back-ends by construction (ONNX Runtime has no conv+conv fusion; PyTorch eager fuses nothing).
+What the probes found on the shared 2-core development machine (the other engineers' jobs loading it):
 
-- ONNX Runtime 1.32 CPU (graph optimisations on): Conv+Relu fuse (``FusedConv``), Conv+Add fuse
-  (the residual becomes the conv's ``Z`` input), so a layer's conv, activation and block residual are
-  one kernel; Add+DepthToSpace and Conv+DepthToSpace do not fuse (DepthToSpace is a separate copy);
-  conv->conv never fuses.
-- PyTorch eager: nothing fuses (every op is its own kernel launch).
-
-Neither back-end fuses across consecutive convolutions, the only place where the table cuts a network,
-so summing per-layer kernels is sound; whatever fuses *within* a layer is measured together.
+- PyTorch eager: conv+ReLU, conv+add, ReLU+add, add+DepthToSpace, conv3x3+conv3x3 and
+  conv1x1+conv3x3 came out *not fused* (gain about 0); the two positives (conv1x1+ReLU,
+  conv1x1+conv1x1) had gains within the load noise, and eager PyTorch runs every op as its own kernel.
+- ONNX Runtime 1.32 CPU: inconclusive. In every run the lone-conv probe (a Conv whose output is the
+  graph output) was 2-4x slower than a conv followed by any op, which makes every "conv+X" pair
+  (conv3x3+conv3x3 included) pass the rule spuriously; relu+add and add+DepthToSpace flipped between
+  runs under load. Re-run ``detect_fusion`` on an idle machine before quoting ORT rules.
 
 Importing this package does not import torch (the torch back-end imports it lazily).
 """

@@ -66,7 +66,9 @@ class LatencyBackend(abc.ABC):
         """A callable running a chain of elementary ops (fusion probes; see ``build_ops_model``)."""
         raise NotImplementedError(f"Back-end {self.name!r} cannot run fusion probes.")
 
-    def measure_layers(self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10) -> list[Timing]:
+    def measure_layers(
+        self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10
+    ) -> list[Timing]:
         """Time every layer as a separate kernel."""
         return [time_calls(self.prepare_layer(layer), warmup, repeats) for layer in layers]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 import math
+from typing import Any
 
 import numpy as np
 import onnx
@@ -43,7 +44,7 @@ class _Graph:
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def node(self, op: str, inputs: list[str], hint: str, **attrs: object) -> str:
+    def node(self, op: str, inputs: list[str], hint: str, **attrs: Any) -> str:
         out = self.fresh(hint)
         self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
@@ -155,10 +156,14 @@ def _value_info(name: str, channels: int, scale: int = 1) -> onnx.ValueInfoProto
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
 
 
-def _finish(g: _Graph, inputs: list[onnx.ValueInfoProto], output: onnx.ValueInfoProto, out: str) -> onnx.ModelProto:
+def _finish(
+    g: _Graph, inputs: list[onnx.ValueInfoProto], output: onnx.ValueInfoProto, out: str
+) -> onnx.ModelProto:
     g.nodes.append(helper.make_node("Identity", [out], [output.name], name="output_identity"))
     graph = helper.make_graph(g.nodes, "srprune", inputs, [output], initializer=g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="optuna-srprune")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="optuna-srprune"
+    )
     onnx.checker.check_model(model)
     return model
 
@@ -191,7 +196,9 @@ def build_onnx_model(
     if math.prod(layer.pixel_shuffle for layer in layers) != scale:
         raise ConfigError(f"The layers' pixel-shuffle factors do not multiply to scale {scale}.")
     if layers[0].in_channels != IMAGE_CHANNELS:
-        raise ConfigError(f"The first layer must read {IMAGE_CHANNELS} channels, got {layers[0].in_channels}.")
+        raise ConfigError(
+            f"The first layer must read {IMAGE_CHANNELS} channels, got {layers[0].in_channels}."
+        )
     rng = np.random.default_rng(seed)
     g = _Graph()
     x, trunk = "input", None

@@ -18,16 +18,21 @@ from optuna_srprune.latency._onnx_graph import build_onnx_model
 from optuna_srprune.latency._onnx_graph import build_ops_model
 from optuna_srprune.latency._onnx_graph import IMAGE_CHANNELS
 from optuna_srprune.latency._onnx_graph import layer_input_shapes
+from optuna_srprune.latency._ort_profile import profile_runs
+from optuna_srprune.latency._timing import summarize
+from optuna_srprune.latency._timing import Timing
 
 
 class OnnxRuntimeBackend(LatencyBackend):
     """ONNX Runtime's CPU execution provider, all graph optimisations on, float32.
 
-    Kernels are timed through an ``IOBinding`` with inputs and output bound once, so a kernel's time
-    is its compute (as inside a network, where ORT's arena reuses buffers) and not the page faults of
-    a freshly allocated output. Whole networks are timed as deployed: ``session.run`` on a NumPy
-    input, which adds the per-run overhead (output copy to NumPy, thread-pool wake-up) that the
-    predictor fits per network.
+    A layer's latency is the sum of the kernel times ORT's profiler reports for the nodes it becomes
+    (the conv with what fused into it, DepthToSpace, the skip), without the NCHWc layout conversions
+    that a one-layer graph needs at its borders but a network needs only once, at its ends.
+    Fusion probes time graphs through an ``IOBinding`` with inputs and output bound once. Whole
+    networks are timed as deployed: ``session.run`` on a NumPy input, which adds the per-run overhead
+    (layout conversions at the ends, output copy, thread-pool wake-up) that the predictor fits per
+    network.
 
     Example:
 
@@ -52,12 +57,22 @@ class OnnxRuntimeBackend(LatencyBackend):
         self._ort: Any = try_import("onnxruntime")
 
     def fingerprint(self) -> str:
-        return f"onnxruntime-{self._ort.__version__}|cpu={cpu_model()}|threads={self.threads}|float32"
+        # "kernels=profiled": how layers are timed; tables timed another way must not mix with these.
+        return (
+            f"onnxruntime-{self._ort.__version__}|kernels=profiled|cpu={cpu_model()}"
+            f"|threads={self.threads}|float32"
+        )
 
-    def session(self, model: Any) -> Any:
-        """An ``InferenceSession`` for ``model`` (a ``ModelProto``) with this back-end's settings."""
+    def session(self, model: Any, profile_prefix: str | None = None) -> Any:
+        """An ``InferenceSession`` for ``model`` (a ``ModelProto``) with this back-end's settings.
+
+        With ``profile_prefix``, ORT's per-node profiler writes there.
+        """
         ort = self._ort
         options = ort.SessionOptions()
+        if profile_prefix is not None:
+            options.enable_profiling = True
+            options.profile_file_prefix = profile_prefix
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -79,6 +94,22 @@ class OnnxRuntimeBackend(LatencyBackend):
             return None
 
         return run
+
+    def measure_layers(
+        self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10
+    ) -> list[Timing]:
+        """Each layer's own kernel time, from ORT's profiler (see ``_ort_profile``)."""
+        timings = []
+        for layer in layers:
+            model = build_layer_model(layer)
+            rng = np.random.default_rng(0)
+            feeds = {n: rng.random(s, dtype=np.float32) for n, s in layer_input_shapes(layer).items()}
+
+            def make_session(profile_prefix: str, model: Any = model) -> Any:
+                return self.session(model, profile_prefix)
+
+            timings.append(summarize(profile_runs(make_session, feeds, warmup, repeats)))
+        return timings
 
     def prepare_layer(self, layer: LayerSpec) -> Runner:
         rng = np.random.default_rng(0)

@@ -103,7 +103,8 @@ class LatencyPredictor:
         for key in self._ms:
             spec = LayerSpec.from_key(key)
             self._families[_family(spec)].append(spec)
-        self._overheads: dict[str, tuple[float, float]] = {}
+        self._interpolated_ms: dict[str, float | None] = {}
+        self._overheads: dict[int, tuple[float, float]] = {}
         self._predictions: dict[SubnetConfig, float] = {}
 
     def predict(self, config: SubnetConfig) -> float:
@@ -146,9 +147,10 @@ class LatencyPredictor:
         if ms is not None:
             return ms, False
         if self.interpolate:
-            ms = self._interpolated(layer)
+            if key not in self._interpolated_ms:  # cached here; never written to the table
+                self._interpolated_ms[key] = self._interpolated(layer)
+            ms = self._interpolated_ms[key]
             if ms is not None:
-                self._ms[key] = ms  # cache; never written to the table
                 return ms, True
         raise LatencyTableError(
             f"Kernel {key} ({layer.name}) is not in the latency table for {self.table.fingerprint!r}"

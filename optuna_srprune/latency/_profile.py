@@ -107,7 +107,9 @@ def calibrate(
     todo = [layer for layer in universe if layer.key() not in done]
     random.Random(os.getpid() ^ time.time_ns()).shuffle(todo)  # concurrent workers start apart
     measured = 0
-    for layer in tqdm(todo, desc=f"calibrate x{space.scale} {lr_h}x{lr_w}", unit="kernel", disable=not progress):
+    for layer in tqdm(
+        todo, desc=f"calibrate x{space.scale} {lr_h}x{lr_w}", unit="kernel", disable=not progress
+    ):
         if table.has(layer.key()):  # another worker did it meanwhile
             continue
         (timing,) = backend.measure_layers([layer], warmup=warmup, repeats=repeats)
@@ -116,7 +118,9 @@ def calibrate(
     overhead = table.overhead(context)
     if overhead_networks and (refit or overhead is None):
         overhead = _fit_and_store(backend, table, space, (lr_h, lr_w), overhead_networks, warmup, repeats)
-    return CalibrationReport(len(universe), measured, len(universe) - measured, overhead, time.perf_counter() - start)
+    return CalibrationReport(
+        len(universe), measured, len(universe) - measured, overhead, time.perf_counter() - start
+    )
 
 
 def _fit_and_store(

@@ -16,6 +16,7 @@ import csv
 import datetime
 import functools
 from pathlib import Path
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,7 +71,9 @@ def _engine(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as err:
-        raise LatencyTableError(f"Storage {url!r} is not a SQLAlchemy URL, e.g. sqlite:///srprune.db.") from err
+        raise LatencyTableError(
+            f"Storage {url!r} is not a SQLAlchemy URL, e.g. sqlite:///srprune.db."
+        ) from err
     # Concurrent SQLite writers wait for the file lock instead of failing at once.
     connect_args = {"timeout": 60} if parsed.get_backend_name() == "sqlite" else {}
     try:
@@ -79,13 +82,17 @@ def _engine(url: str) -> Engine:
         raise LatencyTableError(f"Cannot open storage {mask_url(parsed)}: {err}") from err
 
 
-def _create_tables(engine: Engine) -> None:
-    try:
-        _metadata.create_all(engine)
-    except sa.exc.DatabaseError:
-        # Another process created them between the existence check and CREATE TABLE.
-        if not set(_metadata.tables) <= set(sa.inspect(engine).get_table_names()):
-            raise
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        try:
+            _metadata.create_all(engine)  # checkfirst: only the missing tables
+            return
+        except sa.exc.DatabaseError:
+            # Another process created a table between the existence check and CREATE TABLE:
+            # the next attempt sees it and skips it.
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
@@ -95,7 +102,9 @@ def _insert_ignore(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]
     name = conn.dialect.name
     if name in ("sqlite", "postgresql"):
         module: Any = sqlite if name == "sqlite" else postgresql
-        return conn.execute(module.insert(table).on_conflict_do_nothing(), rows).rowcount
+        # RETURNING yields exactly the new rows; executemany's rowcount is unreliable on psycopg.
+        stmt = module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+        return len(conn.execute(stmt, rows).all())
     if name in ("mysql", "mariadb"):
         return conn.execute(table.insert().prefix_with("IGNORE"), rows).rowcount
     inserted = 0
@@ -136,10 +145,14 @@ class LatencyTable:
         try:
             _create_tables(self.engine)
         except sa.exc.SQLAlchemyError as err:
-            raise LatencyTableError(f"Cannot use storage {mask_url(storage)}: {err.__class__.__name__}: {err}") from err
+            raise LatencyTableError(
+                f"Cannot use storage {mask_url(storage)}: {err.__class__.__name__}: {err}"
+            ) from err
 
     def __len__(self) -> int:
-        query = sa.select(sa.func.count()).select_from(KERNELS).where(KERNELS.c.fingerprint == self.fingerprint)
+        query = (
+            sa.select(sa.func.count()).select_from(KERNELS).where(KERNELS.c.fingerprint == self.fingerprint)
+        )
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -159,10 +172,14 @@ class LatencyTable:
                 f"The latency table in {where} was made for another device ({'; '.join(others)}), not "
                 f"{self.fingerprint!r}; run `optuna-srprune calibrate` for this back-end and thread count."
             )
-        raise LatencyTableError(f"No latency table for {self.fingerprint!r} in {where}; run `optuna-srprune calibrate`.")
+        raise LatencyTableError(
+            f"No latency table for {self.fingerprint!r} in {where}; run `optuna-srprune calibrate`."
+        )
 
     def has(self, key: str) -> bool:
-        query = sa.select(KERNELS.c.id).where(KERNELS.c.fingerprint == self.fingerprint, KERNELS.c.kernel_key == key)
+        query = sa.select(KERNELS.c.id).where(
+            KERNELS.c.fingerprint == self.fingerprint, KERNELS.c.kernel_key == key
+        )
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 
@@ -241,7 +258,9 @@ class LatencyTable:
             with open(path, newline="", encoding="utf-8") as f:
                 reader = csv.DictReader(f)
                 if reader.fieldnames is None or set(CSV_COLUMNS) - set(reader.fieldnames):
-                    raise LatencyTableError(f"{path}: a latency CSV needs the columns {', '.join(CSV_COLUMNS)}.")
+                    raise LatencyTableError(
+                        f"{path}: a latency CSV needs the columns {', '.join(CSV_COLUMNS)}."
+                    )
                 for line, row in enumerate(reader, start=2):
                     timings[row["kernel_key"]] = self._csv_timing(path, line, row)
         except OSError as err:

@@ -55,7 +55,7 @@ def build_torch_model(
     convs = [_conv(torch, layer, weights, name) for layer, name in zip(layers, names)]
     specs = list(layers)
 
-    class _Net(torch.nn.Module):  # type: ignore[name-defined,misc]
+    class _Net(torch.nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.convs = torch.nn.ModuleList(convs)
