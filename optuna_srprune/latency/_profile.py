@@ -16,6 +16,7 @@ from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._predictor import DEFAULT_HR_SIZE
 from optuna_srprune.latency._predictor import overhead_context
 from optuna_srprune.latency._table import LatencyTable
+from optuna_srprune.latency._timing import time_interleaved
 from optuna_srprune.search_space import SRSearchSpace
 
 
@@ -39,9 +40,13 @@ class CalibrationReport:
 
 
 def overhead_configs(space: SRSearchSpace, count: int, seed: int = 0) -> list[SubnetConfig]:
-    """The networks timed end to end to fit the overhead: the extremes plus random ones."""
+    """The networks timed end to end to fit the overhead: the smallest plus random ones.
+
+    Random subnets are where predictions are used; the largest is left out (it would weigh as one
+    point but cost as much time as all the others together).
+    """
     rng = np.random.default_rng(seed)
-    configs = [space.smallest(), space.largest()]
+    configs = [space.smallest()]
     while len(configs) < count:
         configs.append(space.sample(rng))
     return configs[:count]
@@ -70,7 +75,7 @@ def calibrate(
     *,
     warmup: int = 3,
     repeats: int = 10,
-    overhead_networks: int = 6,
+    overhead_networks: int = 16,
     refit: bool = False,
     progress: bool = True,
 ) -> CalibrationReport:
@@ -133,15 +138,16 @@ def _fit_and_store(
     repeats: int,
 ) -> tuple[float, float] | None:
     ms = {key: t.median_ms for key, t in table.timings().items()}
-    sums, measured = [], []
-    for config in overhead_configs(space, count):
-        layers = layer_specs(config, *lr)
-        try:
-            timing = backend.measure_network(layers, space.scale, warmup=warmup, repeats=repeats)
-        except NotImplementedError:
-            return None  # a replay-only back-end: no overhead term
-        sums.append(sum(ms[layer.key()] for layer in layers))
-        measured.append(timing.median_ms)
+    networks = [layer_specs(config, *lr) for config in overhead_configs(space, count)]
+    try:
+        runners = [backend.prepare_network(layers, space.scale) for layers in networks]
+    except NotImplementedError:
+        return None  # a replay-only back-end: no overhead term
+    # Interleaved, as networks are compared everywhere else, so slow load drifts hit all alike.
+    timings = time_interleaved(runners, warmup=warmup, repeats=repeats)
+    del runners
+    sums = [sum(ms[layer.key()] for layer in layers) for layers in networks]
+    measured = [t.median_ms for t in timings]
     intercept, slope = fit_overhead(sums, measured)
     table.set_overhead(overhead_context(space.scale, *lr), intercept, slope, len(sums))
     return intercept, slope
