@@ -43,46 +43,48 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         yield request.getfixturevalue("postgres_url")
 
 
+@pytest.fixture(autouse=True)
+def _reap() -> Iterator[None]:
+    """Kill whatever worker a failed test left running."""
+    yield
+    for proc in _STARTED:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    _STARTED.clear()
+
+
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def _popen(args: list[str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _STARTED.append(proc)
+    return proc
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "optuna_srprune", *args, "--no-progress"]
 
 
 def _start_search(assets: Path, url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        _cli(
-            "search",
-            "--storage",
-            url,
-            "--study",
-            "s",
-            "--scale",
-            "2",
-            "--budget-ms",
-            "1",
-            "--trials",
-            str(N_TRIALS),
-            "--supernet",
-            str(assets / "supernet.pt"),
-            "--data",
-            str(assets / "val"),
-            "--hr-size",
-            "64x64",
-            "--heartbeat",
-            "1",
-            "--seed",
-            "0",
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    options = {
+        "--storage": url,
+        "--study": "s",
+        "--scale": "2",
+        "--budget-ms": "1",
+        "--trials": str(N_TRIALS),
+        "--supernet": str(assets / "supernet.pt"),
+        "--data": str(assets / "val"),
+        "--hr-size": "64x64",
+        "--heartbeat": "1",
+        "--seed": "0",
+    }
+    return _popen(_cli("search", *(part for item in options.items() for part in item)))
 
 
 def _start_worker(url: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        _cli("worker", "--storage", url, "--study", "s"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return _popen(_cli("worker", "--storage", url, "--study", "s"))
 
 
 def _wait_for_study(url: str, timeout: float = 120) -> optuna.Study:

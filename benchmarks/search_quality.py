@@ -1,0 +1,123 @@
+"""Search quality of the latency-aware sampler against Random, NSGA-II and TPE.
+
+100 trials on the x2 space at 720p output, the latency predicted on ONNX Runtime (2 threads), with a
+budget at the median predicted latency of random subnets (so about half of the space violates it),
+3 seeds. For each sampler: the share of trials over budget, and the hypervolume of the feasible
+Pareto front (PSNR up, latency down) against the reference point (bicubic PSNR on the validation
+set, the budget). All samplers share one evaluator cache, so a config is scored once.
+
+Usage:
+    python benchmarks/search_quality.py [--trials 100] [--seeds 0 1 2] [--supernet default|CKPT]
+        [--storage sqlite:///benchmarks/results/latency_tables.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+import optuna
+from _report import write_json
+
+from optuna_srprune.data import ValidationSet
+from optuna_srprune.data import imresize
+from optuna_srprune.evaluation import SupernetEvaluator
+from optuna_srprune.metrics import psnr_torch
+from optuna_srprune.objective import SRPruneObjective
+from optuna_srprune.samplers import LatencyAwareSampler
+from optuna_srprune.store import SearchSettings
+from optuna_srprune.store import load_predictor
+from optuna_srprune.store import load_supernet
+
+
+def hypervolume(points: list[tuple[float, float]], ref_psnr: float, budget: float) -> float:
+    """Area dominated by (psnr, latency) points within psnr >= ref_psnr, latency <= budget."""
+    inside = sorted((lat, p) for p, lat in points if p > ref_psnr and lat < budget)
+    area, best = 0.0, ref_psnr
+    # Sweep by increasing latency; between two points the dominated height is the best PSNR so far.
+    edges = [lat for lat, _ in inside] + [budget]
+    for (lat, p), next_lat in zip(inside, edges[1:]):
+        best = max(best, p)
+        area += (next_lat - lat) * (best - ref_psnr)
+    return area
+
+
+def bicubic_psnr(val: ValidationSet) -> float:
+    values = [
+        psnr_torch(imresize(pair.lr, scale=val.scale).clamp(0, 1), pair.hr, val.scale, pair.is_gray)
+        for pair in val
+    ]
+    return statistics.mean(values)
+
+
+def make_sampler(name: str, seed: int, objective: SRPruneObjective, budget: float) -> Any:
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(population_size=20, seed=seed)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    return LatencyAwareSampler(objective.space, objective.predictor, budget, seed=seed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--supernet", default="default")
+    parser.add_argument("--storage", default="sqlite:///benchmarks/results/latency_tables.db")
+    parser.add_argument("--samplers", nargs="+", default=["latency-aware", "random", "nsga2", "tpe"])
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    settings = SearchSettings(scale=2, budget_ms=None, n_trials=args.trials, supernet=args.supernet)
+    supernet = load_supernet(settings)
+    space = supernet.space
+    predictor = load_predictor(settings, space, args.storage)
+    rng = np.random.default_rng(12345)
+    sampled = [predictor.predict(space.sample(rng)) for _ in range(2000)]
+    budget = float(np.median(sampled))
+    evaluator = SupernetEvaluator(supernet)
+    reference = bicubic_psnr(evaluator.val_data)
+    objective = SRPruneObjective(space, evaluator, predictor, budget_ms=budget)
+
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in args.samplers}
+    for seed in args.seeds:
+        for name in args.samplers:
+            start = time.perf_counter()
+            sampler = make_sampler(name, seed, objective, budget)
+            study = optuna.create_study(directions=objective.directions, sampler=sampler)
+            study.optimize(objective, n_trials=args.trials)
+            values = [tuple(t.values) for t in study.trials]
+            over = sum(lat > budget for _, lat in values) / len(values)
+            feasible = [(p, lat) for p, lat in values if lat <= budget]
+            hv = hypervolume(feasible, reference, budget)
+            runs[name].append({"seed": seed, "over_budget": over, "hypervolume": hv,
+                               "seconds": time.perf_counter() - start})
+            print(f"seed {seed} {name:>13}: over budget {over:6.1%}  HV {hv:8.3f}", flush=True)
+
+    summary = {
+        name: {
+            "over_budget_mean": statistics.mean(r["over_budget"] for r in rs),
+            "hypervolume_mean": statistics.mean(r["hypervolume"] for r in rs),
+        }
+        for name, rs in runs.items()
+    }
+    path = write_json(
+        "search_quality.json",
+        {
+            "trials": args.trials, "seeds": args.seeds, "budget_ms": budget,
+            "reference_psnr": reference, "space_over_budget": float(np.mean(np.array(sampled) > budget)),
+            "summary": summary, "runs": runs,
+        },
+    )
+    for name, s in summary.items():
+        print(f"{name:>13}: over budget {s['over_budget_mean']:6.1%}  HV {s['hypervolume_mean']:8.3f}")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
