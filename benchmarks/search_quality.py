@@ -18,19 +18,19 @@ import statistics
 import time
 from typing import Any
 
+from _report import write_json
 import numpy as np
 import optuna
-from _report import write_json
 
-from optuna_srprune.data import ValidationSet
 from optuna_srprune.data import imresize
+from optuna_srprune.data import ValidationSet
 from optuna_srprune.evaluation import SupernetEvaluator
 from optuna_srprune.metrics import psnr_torch
 from optuna_srprune.objective import SRPruneObjective
 from optuna_srprune.samplers import LatencyAwareSampler
-from optuna_srprune.store import SearchSettings
 from optuna_srprune.store import load_predictor
 from optuna_srprune.store import load_supernet
+from optuna_srprune.store import SearchSettings
 
 
 def hypervolume(points: list[tuple[float, float]], ref_psnr: float, budget: float) -> float:
@@ -95,8 +95,9 @@ def main() -> None:
             over = sum(lat > budget for _, lat in values) / len(values)
             feasible = [(p, lat) for p, lat in values if lat <= budget]
             hv = hypervolume(feasible, reference, budget)
-            runs[name].append({"seed": seed, "over_budget": over, "hypervolume": hv,
-                               "seconds": time.perf_counter() - start})
+            runs[name].append(
+                {"seed": seed, "over_budget": over, "hypervolume": hv, "seconds": time.perf_counter() - start}
+            )
             print(f"seed {seed} {name:>13}: over budget {over:6.1%}  HV {hv:8.3f}", flush=True)
 
     summary = {
@@ -109,9 +110,13 @@ def main() -> None:
     path = write_json(
         "search_quality.json",
         {
-            "trials": args.trials, "seeds": args.seeds, "budget_ms": budget,
-            "reference_psnr": reference, "space_over_budget": float(np.mean(np.array(sampled) > budget)),
-            "summary": summary, "runs": runs,
+            "trials": args.trials,
+            "seeds": args.seeds,
+            "budget_ms": budget,
+            "reference_psnr": reference,
+            "space_over_budget": float(np.mean(np.array(sampled) > budget)),
+            "summary": summary,
+            "runs": runs,
         },
     )
     for name, s in summary.items():

@@ -65,6 +65,9 @@ class SRSupernet(nn.Module):
                 key = self._key(spec.name, kind)
                 if key not in self.convs:
                     self.convs[key] = ElasticConv2d(spec.in_channels, spec.out_channels, spec.kernel)
+        with torch.no_grad():  # start close to the nearest-neighbour skip: a small tail
+            self._layer("tail").weight.mul_(0.1)
+            self._layer("tail").bias.zero_()
         self._active: SubnetConfig | None = None
         self._validated: set[SubnetConfig] = set()
 

@@ -143,9 +143,13 @@ class SupernetTrainer:
         out: Checkpoint path, written every ``settings.checkpoint_every`` steps, on interruption and at
             the end.
         settings: Hyper-parameters.
-        resume: Continue from ``out`` if it exists. Its own settings are kept except ``steps``,
-            ``checkpoint_every`` and ``validate_every`` (a warning names any other difference).
+        resume: Continue from ``out`` if it exists. ``settings`` should be the checkpoint's (the
+            command line fills in what is not given): a warning names any difference other than
+            ``steps``, ``checkpoint_every`` and ``validate_every``, since the run is then no longer an
+            exact continuation. A larger ``steps`` stretches the cosine schedule from the current step.
         validation: Images for the periodic PSNR (default: the embedded Set5).
+        init_from: A supernet checkpoint of the same space at any scale whose weights start a new run
+            (every layer but the scale-specific tail; e.g. x4 from x2). Ignored when resuming.
     """
 
     def __init__(
@@ -156,6 +160,7 @@ class SupernetTrainer:
         settings: TrainSettings,
         resume: bool = False,
         validation: ValidationSet | None = None,
+        init_from: PathLike | None = None,
     ) -> None:
         self.space, self.out, self.folders = space, Path(out), [str(f) for f in folders]
         ckpt = self._read_resume(resume)
@@ -169,11 +174,14 @@ class SupernetTrainer:
             PairedDataset(self.folders, space.scale), settings.patch_size, settings.batch_size, settings.seed
         )
         self.rng = np.random.Generator(np.random.PCG64(settings.seed + 1))
-        self.step, self.elapsed, self.history = 0, 0.0, list[dict[str, Any]]()
+        self.step, self.elapsed = 0, 0.0
+        self.history: list[dict[str, Any]] = []
         self._validation = validation
         self._stop_requested = False
         if ckpt is not None:
             self._restore(ckpt)
+        elif init_from is not None:
+            self._init_from(init_from)
 
     # ----------------------------------------------------------------- resume
     def _read_resume(self, resume: bool) -> dict[str, Any] | None:
@@ -207,6 +215,13 @@ class SupernetTrainer:
         self.step = int(ckpt["step"])
         self.elapsed = float(ckpt.get("elapsed_s", 0.0))
         self.history = list(ckpt.get("history", []))
+
+    def _init_from(self, path: PathLike) -> None:
+        ckpt = read_checkpoint(path)
+        check_compatible(ckpt, dataclasses.replace(self.space, scale=int(ckpt["scale"])), None, path)
+        own = self.supernet.state_dict()
+        shared = {k: v for k, v in ckpt["model"].items() if k in own and own[k].shape == v.shape}
+        self.supernet.load_state_dict(shared, strict=False)
 
     def save(self, path: PathLike | None = None) -> None:
         """Write a full, resumable checkpoint (weights, optimizer, schedule, sampler and RNG states)."""
@@ -296,8 +311,8 @@ class SupernetTrainer:
         """Train up to ``settings.steps`` (or ``stop_at``), checkpointing; Ctrl-C / SIGTERM save and stop.
 
         Returns:
-            ``step``, ``steps``, ``interrupted``, ``elapsed_s``, ``checkpoint`` and the last
-            ``psnr_largest`` / ``psnr_smallest`` measured (``None`` if never).
+            ``step``, ``steps``, ``interrupted`` (stopped before ``steps``), ``elapsed_s``,
+            ``checkpoint`` and the last ``psnr_largest`` / ``psnr_smallest`` measured (``None`` if never).
         """
         end = self.settings.steps if stop_at is None else min(stop_at, self.settings.steps)
         bar = tqdm(
@@ -318,10 +333,14 @@ class SupernetTrainer:
                 bar.update(1)
                 bar.set_postfix(self._postfix(smooth), refresh=False)
                 self._periodic(bar, smooth)
-            interrupted = self.step < end
+            interrupted = self.step < self.settings.steps
             self.save()
         if interrupted:
-            tqdm.write(f"Interrupted at step {self.step}; checkpoint saved to {self.out}.", file=sys.stderr)
+            tqdm.write(
+                f"Stopped at step {self.step} of {self.settings.steps}; checkpoint saved to {self.out} "
+                "(resume with --resume).",
+                file=sys.stderr,
+            )
         last = self.history[-1] if self.history else {}
         return {
             "step": self.step,
