@@ -25,6 +25,8 @@ import sys
 import time
 from typing import Any
 
+from _report import cpu_model
+
 from optuna_srprune.cli._bicubic import run_bicubic
 from optuna_srprune.data import default_validation_dir
 
@@ -50,16 +52,6 @@ def _folders(root: Path | None) -> dict[str, Path]:
     if root is not None:
         return {name: root / name / "HR" for name in ("Set5", "Set14")}
     return {"Set5": default_validation_dir(), "Set14": REPO / "tests" / "data" / "Set14"}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _measure(folders: dict[str, Path]) -> list[dict[str, Any]]:
@@ -137,7 +129,7 @@ def main() -> None:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "logical_cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__,

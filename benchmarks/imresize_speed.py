@@ -23,6 +23,7 @@ import sys
 import time
 from typing import Any
 
+from _report import cpu_model
 import torch
 
 from optuna_srprune.data import imresize
@@ -43,16 +44,6 @@ CASES = [
     ("320x180 RGB x4", (1, 3, 180, 320), 4.0),
     ("batch 16 x 3 x 192x192 x0.25", (16, 3, 192, 192), 0.25),
 ]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _load_average() -> list[float] | None:
@@ -126,7 +117,7 @@ def main() -> None:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "logical_cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__,

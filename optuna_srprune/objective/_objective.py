@@ -30,12 +30,16 @@ class SRPruneObjective:
 
             import optuna
             from optuna_srprune.evaluation import SupernetEvaluator
-            from optuna_srprune.latency import LatencyPredictor
+            from optuna_srprune.latency import LatencyPredictor, LatencyTable, OnnxRuntimeBackend
+            from optuna_srprune.latency import calibrate
             from optuna_srprune.objective import SRPruneObjective
             from optuna_srprune.supernet import SRSupernet
 
             supernet = SRSupernet.pretrained(scale=2)
-            predictor = LatencyPredictor.from_storage("sqlite:///srprune.db", scale=2)
+            backend = OnnxRuntimeBackend(threads=2)
+            table = LatencyTable("sqlite:///srprune.db", backend.fingerprint())
+            calibrate(backend, table, supernet.space)  # measures only what the table lacks
+            predictor = LatencyPredictor(table, backend=backend)
             objective = SRPruneObjective(
                 supernet.space, SupernetEvaluator(supernet), predictor, budget_ms=40.0
             )
