@@ -13,15 +13,17 @@ residual add, global skip, DepthToSpace) is timed *together*, in the same graph 
 network uses, so a fusion there is captured whether or not it happens. The table only cuts a network
 between consecutive convolutions, which is valid when conv->conv pairs do not fuse; that holds for
 both back-ends by construction (ONNX Runtime has no conv+conv fusion; PyTorch eager fuses nothing).
-What the probes found on the shared 2-core development machine (the other engineers' jobs loading it):
+What the probes found with the trainers paused (32 channels at 180x320, 2 threads;
+``benchmarks/results/latency_accuracy_n100.md``):
 
-- PyTorch eager: conv+ReLU, conv+add, ReLU+add, add+DepthToSpace, conv3x3+conv3x3 and
-  conv1x1+conv3x3 came out *not fused* (gain about 0); the two positives (conv1x1+ReLU,
-  conv1x1+conv1x1) had gains within the load noise, and eager PyTorch runs every op as its own kernel.
-- ONNX Runtime 1.32 CPU: inconclusive. In every run the lone-conv probe (a Conv whose output is the
-  graph output) was 2-4x slower than a conv followed by any op, which makes every "conv+X" pair
-  (conv3x3+conv3x3 included) pass the rule spuriously; relu+add and add+DepthToSpace flipped between
-  runs under load. Re-run ``detect_fusion`` on an idle machine before quoting ORT rules.
+- ONNX Runtime 1.32 CPU: Conv+ReLU fuse (the activation runs inside the blocked-layout NCHWc conv,
+  3x3 and 1x1). The residual Add is folded into the conv as its ``Sum`` input but keeps its memory
+  cost, so by the rule it does not fuse; nor do Add+DepthToSpace or Conv+DepthToSpace. 3x3 convs do
+  not fuse with each other; chains of 1x1 convs pass the rule (their intermediate map stays in
+  cache), an effect a per-layer table cannot see. ORT converts to and from its blocked layout at a
+  graph's ends (``ReorderInput``/``ReorderOutput``): layers are timed from ORT's per-node profile
+  without those conversions, and the fitted per-network overhead holds the one a network does.
+- PyTorch eager: nothing fuses (every op is its own kernel launch; all gains near 0).
 
 Importing this package does not import torch (the torch back-end imports it lazily).
 """
