@@ -25,10 +25,9 @@ import sys
 import time
 from typing import Any
 
-from _report import cpu_model
-
 from optuna_srprune.cli._bicubic import run_bicubic
 from optuna_srprune.data import default_validation_dir
+from optuna_srprune.latency import cpu_model
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"

@@ -23,13 +23,13 @@ import sys
 import time
 from typing import Any
 
-from _report import cpu_model
 import torch
 
 from optuna_srprune.data import imresize
 from optuna_srprune.data import PairedDataset
 from optuna_srprune.data._imresize import _weight_matrix
 from optuna_srprune.data._imresize import _weight_tensor
+from optuna_srprune.latency import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRAIN_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "sr-train"

@@ -114,11 +114,6 @@ class OnnxRuntimeBackend(LatencyBackend):
             timings.append(summarize(profile_runs(make_session, feeds, warmup, repeats)))
         return timings
 
-    def prepare_layer(self, layer: LayerSpec) -> Runner:
-        rng = np.random.default_rng(0)
-        feeds = {n: rng.random(s, dtype=np.float32) for n, s in layer_input_shapes(layer).items()}
-        return self._bound_runner(self.session(build_layer_model(layer)), feeds)
-
     def prepare_ops(self, ops: Sequence[str], channels: int, height: int, width: int) -> Runner:
         x = np.random.default_rng(0).random((1, channels, height, width), dtype=np.float32)
         return self._bound_runner(self.session(build_ops_model(ops, channels)), {"x": x})

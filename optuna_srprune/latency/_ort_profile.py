@@ -9,7 +9,6 @@ the kernel times ORT's profiler reports for the nodes the layer becomes, without
 
 from __future__ import annotations
 
-from collections import defaultdict
 import json
 import os
 from pathlib import Path
@@ -50,12 +49,3 @@ def profile_runs(make_session: Any, feeds: dict[str, Any], warmup: int, repeats:
         os.remove(path)
     per_run = kernel_times_us(events)
     return [us / 1e3 for us in per_run[-repeats:]]
-
-
-def events_by_op(profile_events: list[dict[str, Any]]) -> dict[str, float]:
-    """Total kernel time (us) per op type (for inspecting what a graph runs)."""
-    totals: dict[str, float] = defaultdict(float)
-    for event in profile_events:
-        if event.get("cat") == "Node" and str(event.get("name", "")).endswith("_kernel_time"):
-            totals[event.get("args", {}).get("op_name", "?")] += float(event["dur"])
-    return dict(totals)

@@ -108,6 +108,7 @@ class LatencyAwareSampler(BaseSampler):
         self._seed = seed
         self._base = base_sampler or NSGAIISampler(population_size=n_startup_trials, seed=seed)
         self._dists = space.distributions()
+        self._latency_ms: dict[SubnetConfig, float] = {}
 
     @property
     def budget_ms(self) -> float:
@@ -180,12 +181,11 @@ class LatencyAwareSampler(BaseSampler):
 
     # ----------------------------------------------------------------- latency side
     def predict_params(self, params: dict[str, Any]) -> float:
-        """Predicted latency (ms) of the config that ``params`` decode to."""
-        return self._predict_json(self._space.decode(params).to_json())
-
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - the sampler lives as long as its study
-    def _predict_json(self, config_json: str) -> float:
-        return float(self._predictor.predict(SubnetConfig.from_json(config_json)))
+        """Predicted latency (ms) of the config that ``params`` decode to (cached per config)."""
+        config = self._space.decode(params)
+        if config not in self._latency_ms:
+            self._latency_ms[config] = float(self._predictor.predict(config))
+        return self._latency_ms[config]
 
     def _make_feasible(self, params: dict[str, Any]) -> dict[str, Any]:
         repaired = repair(self._space, params, self.predict_params, self._budget_ms)
@@ -200,12 +200,12 @@ class LatencyAwareSampler(BaseSampler):
         Latency quantiles follow a van der Corput sequence, so any prefix of the design is spread
         evenly however many trials the study runs.
         """
-        pool = self._design_pool()
+        pool = self._design_pool
         quantile = _van_der_corput(index + 1)
         return dict(pool[min(len(pool) - 1, int(quantile * len(pool)))][1])
 
     @functools.cached_property
-    def _design_pool_cache(self) -> list[tuple[float, dict[str, Any]]]:
+    def _design_pool(self) -> list[tuple[float, dict[str, Any]]]:
         rng = np.random.default_rng(self._seed)
         pool = []
         for _ in range(_DESIGN_POOL):
@@ -218,9 +218,6 @@ class LatencyAwareSampler(BaseSampler):
             pool.append((0.0, repair(self._space, params, self.predict_params, self._budget_ms)))
         pool.sort(key=lambda item: item[0])
         return pool
-
-    def _design_pool(self) -> list[tuple[float, dict[str, Any]]]:
-        return self._design_pool_cache
 
 
 def _van_der_corput(n: int, base: int = 2) -> float:
