@@ -50,6 +50,9 @@ def _claim_unlocked(study: optuna.Study) -> int | None:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
         try:
             if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                # Beat at once: Optuna only fails trials that have a heartbeat, so a worker dying
+                # before its first beat would leave this trial RUNNING for ever.
+                storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
                 return trial._trial_id
         except optuna.exceptions.UpdateFinishedTrialError:
             continue
@@ -85,8 +88,8 @@ def _run_one(study: optuna.Study, objective: Objective, trial_id: int, heartbeat
     # (study.ask() does the same).
     study._thread_local.cached_all_trials = None
     trial = optuna.Trial(study, trial_id)
-    trial.set_user_attr(WORKER_ATTR, worker_id())
     with _Heartbeat(study._storage, trial_id, heartbeat_s):
+        trial.set_user_attr(WORKER_ATTR, worker_id())
         try:
             values = objective(trial)
         except BaseException:
