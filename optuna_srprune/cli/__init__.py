@@ -17,7 +17,9 @@ _COMMAND_MODULES = (
     "optuna_srprune.cli._supernet",
     "optuna_srprune.cli._latency",
     "optuna_srprune.cli._search",
+    "optuna_srprune.cli._report",
     "optuna_srprune.cli._export",
+    "optuna_srprune.cli._upscale",
 )
 
 
