@@ -36,7 +36,6 @@ from optuna_srprune.latency import fit_overhead
 from optuna_srprune.latency import LatencyPredictor
 from optuna_srprune.latency import LatencyTable
 from optuna_srprune.latency import make_backend
-from optuna_srprune.latency._timing import time_interleaved
 from optuna_srprune.search_space import SRSearchSpace
 
 
@@ -57,8 +56,8 @@ def _measure(backend: Any, configs: list, lr: tuple[int, int], repeats: int, chu
     timings = []
     for start in range(0, len(configs), chunk):
         part = configs[start : start + chunk]
-        runners = [backend.prepare_network(layer_specs(c, *lr), c.scale) for c in part]
-        timings += time_interleaved(runners, warmup=2, repeats=repeats)
+        networks = [layer_specs(c, *lr) for c in part]
+        timings += backend.measure_networks(networks, part[0].scale, warmup=2, repeats=repeats)
         print(f"  measured {start + len(part)}/{len(configs)}", file=sys.stderr, flush=True)
     return timings
 

@@ -16,7 +16,6 @@ from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._predictor import DEFAULT_HR_SIZE
 from optuna_srprune.latency._predictor import overhead_context
 from optuna_srprune.latency._table import LatencyTable
-from optuna_srprune.latency._timing import time_interleaved
 from optuna_srprune.search_space import SRSearchSpace
 
 
@@ -140,12 +139,9 @@ def _fit_and_store(
     ms = {key: t.median_ms for key, t in table.timings().items()}
     networks = [layer_specs(config, *lr) for config in overhead_configs(space, count)]
     try:
-        runners = [backend.prepare_network(layers, space.scale) for layers in networks]
+        timings = backend.measure_networks(networks, space.scale, warmup=warmup, repeats=repeats)
     except NotImplementedError:
         return None  # a replay-only back-end: no overhead term
-    # Interleaved, as networks are compared everywhere else, so slow load drifts hit all alike.
-    timings = time_interleaved(runners, warmup=warmup, repeats=repeats)
-    del runners
     sums = [sum(ms[layer.key()] for layer in layers) for layers in networks]
     measured = [t.median_ms for t in timings]
     intercept, slope = fit_overhead(sums, measured)

@@ -49,17 +49,31 @@ def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> Timing:
     return summarize(samples)
 
 
-def time_interleaved(fns: list[Callable[[], object]], warmup: int, repeats: int) -> list[Timing]:
-    """Time several callables round-robin, so slow drifts in machine load hit them all alike."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"Need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}.")
+def time_interleaved(
+    fns: list[Callable[[], object]], warmup: int, repeats: int, *, settle: int = 0, burst: int = 1
+) -> list[Timing]:
+    """Time several callables round-robin, so slow drifts in machine load hit them all alike.
+
+    Each round gives every callable ``settle`` untimed calls, then ``burst`` timed ones in a row:
+    the untimed call absorbs what switching from the previous callable costs (cold caches, a thread
+    pool waking up), which would otherwise land on whichever callable runs next. A callable's timing
+    has ``repeats * burst`` samples.
+    """
+    if repeats < 1 or warmup < 0 or settle < 0 or burst < 1:
+        raise ValueError(
+            f"Need repeats >= 1, warmup >= 0, settle >= 0 and burst >= 1, got {repeats}, {warmup}, "
+            f"{settle}, {burst}."
+        )
     for fn in fns:
         for _ in range(warmup):
             fn()
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for fn, out in zip(fns, samples):
-            start = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - start) * 1e3)
+            for _ in range(settle):
+                fn()
+            for _ in range(burst):
+                start = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - start) * 1e3)
     return [summarize(s) for s in samples]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from optuna_srprune.latency._timing import summarize
+from optuna_srprune.latency._timing import time_interleaved
+
+
+def test_interleaved_rounds_settle_and_burst() -> None:
+    calls: list[str] = []
+    fns = [lambda: calls.append("a"), lambda: calls.append("b")]
+    timings = time_interleaved(fns, warmup=1, repeats=2, settle=1, burst=2)
+    # warm-up of each, then per round: a (settle) a a, b (settle) b b
+    assert "".join(calls) == "ab" + "aaabbb" * 2
+    assert [t.repeats for t in timings] == [4, 4]
+
+
+def test_interleaved_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="burst"):
+        time_interleaved([lambda: None], warmup=0, repeats=1, burst=0)
+
+
+def test_summarize_median_and_iqr() -> None:
+    timing = summarize([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert timing.median_ms == 3.0
+    assert timing.repeats == 5
+    assert 0 < timing.spread_ms < 100
