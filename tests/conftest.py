@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 import os
 from pathlib import Path
+import shutil
+from typing import NamedTuple
 import uuid
 
 import pytest
@@ -56,3 +58,67 @@ def postgres_url() -> Iterator[str]:
             )
             conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+class SearchedStudy(NamedTuple):
+    """A small study made by ``optuna-srprune search`` (see :func:`searched_study`)."""
+
+    url: str
+    name: str
+    budget_ms: float
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def searched_study(tmp_path_factory: pytest.TempPathFactory) -> SearchedStudy:
+    """A study made by the real ``search`` path: an untrained x2 supernet, one 96x96 validation image,
+    8 random trials, and a budget between their latencies so that some are feasible and some not.
+
+    The budget comes from a first study with the same seed (the same networks): latency is measured
+    on this machine, so no fixed budget would split the trials everywhere.
+    """
+    import optuna
+    from PIL import Image
+    import torch
+
+    from optuna_srprune.cli import main
+    from optuna_srprune.data import default_validation_dir
+    from optuna_srprune.search_space import SRSearchSpace
+    from optuna_srprune.supernet import SRSupernet
+
+    root = tmp_path_factory.mktemp("searched_study")
+    torch.manual_seed(0)
+    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))).save(root / "supernet.pt")
+    (root / "val").mkdir()
+    Image.open(default_validation_dir() / "bird.png").crop((64, 64, 160, 160)).save(root / "val/bird.png")
+    url = f"sqlite:///{root / 'study.db'}"
+
+    def search(name: str, budget_ms: float) -> optuna.Study:
+        argv = [
+            "search", "--storage", url, "--study", name, "--scale", "2", "--budget-ms", str(budget_ms),
+            "--trials", "8", "--sampler", "random", "--seed", "0", "--supernet", str(root / "supernet.pt"),
+            "--data", str(root / "val"), "--hr-size", "64x64", "--no-progress", "--json",
+        ]  # fmt: skip
+        assert main(argv) == 0
+        return optuna.load_study(study_name=name, storage=url)
+
+    latencies = sorted(t.values[1] for t in search("probe", 1e6).trials)
+    budget_ms = (latencies[3] + latencies[4]) / 2
+    search("study", budget_ms)
+    return SearchedStudy(url=url, name="study", budget_ms=budget_ms, root=root)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The headless Chromium binary (Debian's ``chromium``).
+
+    Skips when it is missing, except under CI (``CI=true``), where the browser tests must run: there it
+    fails instead (``.ci/setup`` installs it).
+    """
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        message = "Chromium is not installed (apt-get install chromium)"
+        if _under_ci():
+            pytest.fail(message + " (CI=true: the browser tests must run)")
+        pytest.skip(message)
+    return path

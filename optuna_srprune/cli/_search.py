@@ -171,7 +171,10 @@ def _top_up(study: Any, n_trials: int) -> None:
 def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, Any]:
     from optuna.trial import TrialState
 
+    from optuna_srprune.cli._report import save_figure
     from optuna_srprune.objective import config_of
+
+    save_figure(study)  # for optuna-dashboard; skipped where it is not installed
 
     front = sorted(study.best_trials, key=lambda t: t.values[1])
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

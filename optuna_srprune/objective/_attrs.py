@@ -1,30 +1,46 @@
 """How a trial records its network, its figures and its latency constraint.
 
-Attribute names are namespaced (``srprune:...``) so they sit beside a user's own.
+Attribute names (namespaced, ``srprune:...``) are defined in :mod:`optuna_srprune._names`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 import optuna
 
+from optuna_srprune._names import BUDGET_MS
+from optuna_srprune._names import CONFIG
+from optuna_srprune._names import DIRECTIONS
+from optuna_srprune._names import LATENCY_MS
+from optuna_srprune._names import MACS
+from optuna_srprune._names import MEASURED_MS
+from optuna_srprune._names import OBJECTIVE_NAMES
+from optuna_srprune._names import PARAMS
+from optuna_srprune._names import PSNR
+from optuna_srprune._names import SSIM
+from optuna_srprune._names import SUMMARY
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import SubnetConfig
 
-CONFIG = "srprune:config"
-SUMMARY = "srprune:summary"
-PSNR = "srprune:psnr"
-SSIM = "srprune:ssim"
-LATENCY_MS = "srprune:latency_ms"
-MEASURED_MS = "srprune:measured_ms"
-MACS = "srprune:macs"
-PARAMS = "srprune:params"
-BUDGET_MS = "srprune:budget_ms"
+__all__ = [
+    "BUDGET_MS",
+    "CONFIG",
+    "DIRECTIONS",
+    "LATENCY_MS",
+    "MACS",
+    "MEASURED_MS",
+    "OBJECTIVE_NAMES",
+    "PARAMS",
+    "PSNR",
+    "SSIM",
+    "SUMMARY",
+    "config_of",
+    "name_objectives",
+    "record_config",
+    "record_latency",
+    "record_quality",
+]
 
-OBJECTIVE_NAMES = ("PSNR (dB)", "Latency (ms)")
-DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")
 CONSTRAINT_KEY = "latency_ms"
 # optuna-dashboard 0.21 reads feasibility from this list-valued system attribute only.
 _DASHBOARD_CONSTRAINTS = "constraints"

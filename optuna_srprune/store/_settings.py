@@ -8,11 +8,11 @@ from typing import Any
 
 import optuna
 
+from optuna_srprune._names import SETTINGS as SETTINGS_ATTR
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.exceptions import StudyError
 from optuna_srprune.objective import DIRECTIONS
 
-SETTINGS_ATTR = "srprune:settings"
 SAMPLERS = ("latency-aware", "nsga2", "tpe", "random")
 # Settings that define what the study's trials mean; joining with other values is an error.
 _DEFINING = ("scale", "budget_ms", "backend", "threads", "hr_size", "supernet", "val_data")

@@ -1,0 +1,154 @@
+"""``report``: one self-contained HTML page of a study, and its figure saved for optuna-dashboard."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+import sys
+from typing import Any
+
+import optuna
+
+from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import positive_int
+from optuna_srprune.exceptions import MissingDependencyError
+from optuna_srprune.exceptions import StudyError
+
+
+def register(subparsers: Any) -> None:
+    from optuna_srprune.store import DEFAULT_STORAGE
+
+    parser = subparsers.add_parser(
+        "report",
+        help="write an HTML page of a study: Pareto front, its table, image crops of the top models",
+        description=(
+            "Write one self-contained HTML page (nothing fetched from the network) with the study's "
+            "Pareto front, a table of it, and crops of a validation image upscaled by bicubic and by the "
+            "top models of the front. Also saves the Pareto figure into the study for optuna-dashboard."
+        ),
+    )
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
+    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
+    parser.add_argument(
+        "--crops", type=int, default=2, metavar="K", help="crops of the image to show (0: no images)"
+    )
+    parser.add_argument(
+        "--models", type=positive_int, default=3, metavar="M", help="models of the front to compare"
+    )
+    parser.add_argument("--crop-size", type=positive_int, default=96, metavar="PX", help="crop side")
+    parser.add_argument(
+        "--image", metavar="PATH", help="image to compare on (default: first of the validation set)"
+    )
+    parser.add_argument("--budget-ms", type=float, help="judge feasibility by this budget instead")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_report)
+
+
+def _log(args: argparse.Namespace, message: str) -> None:
+    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def load_srprune_study(storage_url: str, name: str) -> optuna.Study:
+    """Open an existing study, naming the studies there if it does not exist."""
+    from optuna_srprune import store
+
+    storage = store.open_storage(storage_url)
+    names = optuna.get_all_study_names(storage)
+    if name not in names:
+        available = ", ".join(repr(n) for n in sorted(names)) or "none"
+        raise StudyError(f"No study {name!r} in {store.mask_url(storage_url)} (studies there: {available}).")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def save_figure(study: optuna.Study) -> bool:
+    """Save the Pareto figure for optuna-dashboard; ``False`` (and no error) where it cannot be."""
+    from optuna_srprune.visualization import save_to_dashboard
+
+    try:
+        save_to_dashboard(study)
+    except (MissingDependencyError, StudyError):  # no optuna-dashboard, or nothing to plot yet
+        return False
+    except optuna.exceptions.StorageInternalError:  # another worker saving it at the same moment
+        return False
+    return True
+
+
+def _report(args: argparse.Namespace) -> dict[str, Any]:
+    from optuna_srprune import visualization as vis
+
+    if args.crops < 0:
+        raise StudyError(f"--crops must be 0 or more, got {args.crops}.")
+    if args.budget_ms is not None and not args.budget_ms > 0:
+        raise StudyError(f"The latency budget must be positive, got {args.budget_ms} ms.")
+    vis.check_output_path(args.out)
+    study = load_srprune_study(args.storage, args.study)
+    points, _ = vis.trial_points(study, args.budget_ms)
+    front = vis.pareto_front(points)
+    models = vis.spread_over_latency(front, args.models) if args.crops else []
+    comparison = _comparison(study, models, args.image) if models else None
+    vis.write_report(
+        study,
+        args.out,
+        comparison,
+        n_crops=args.crops,
+        crop_size=args.crop_size,
+        budget_ms=args.budget_ms,
+    )
+    saved = save_figure(study)
+    _log(args, f"Wrote {args.out}: {len(points)} complete trials, {len(front)} on the Pareto front.")
+    if comparison is not None:
+        shown = ", ".join(str(p.number) for p in models)
+        _log(args, f"Image comparison on {comparison.name!r}: bicubic and trials {shown}.")
+    if saved:
+        _log(args, "Saved the Pareto figure into the study for optuna-dashboard.")
+    return {
+        "out": str(Path(args.out).resolve()),
+        "study": study.study_name,
+        "complete_trials": len(points),
+        "pareto_front": [p.number for p in front],
+        "compared_trials": [p.number for p in models],
+        "image": None if comparison is None else comparison.name,
+        "dashboard_figure": saved,
+    }
+
+
+def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> Any:
+    """Run the chosen models (the supernet's subnets) and bicubic on one validation image."""
+    import torch
+
+    from optuna_srprune import store
+    from optuna_srprune.config import SubnetConfig
+    from optuna_srprune.data import default_validation_dir
+    from optuna_srprune.data import imresize
+    from optuna_srprune.data import list_images
+    from optuna_srprune.data import make_lr
+    from optuna_srprune.data import modcrop
+    from optuna_srprune.data import read_image
+    from optuna_srprune.evaluation import receptive_radius
+    from optuna_srprune.evaluation import upscale_tiled
+    from optuna_srprune.visualization import ImageComparison
+
+    settings = store.load_settings(study)
+    scale = settings.scale
+    path = Path(image) if image else list_images(settings.val_data or default_validation_dir())[0]
+    picture = read_image(path)
+    hr = modcrop(picture.pixels, scale)
+    lr = make_lr(hr, scale)
+    bicubic = imresize(lr, size=hr.shape[:2], quantize=True).clamp(0, 1)
+    supernet = store.load_supernet(settings).eval()
+    outputs = {}
+    with torch.inference_mode():
+        for point in models:
+            config = SubnetConfig.from_json(point.config)
+            supernet.set_active(config)
+            sr = upscale_tiled(supernet, lr[None], scale, 256, receptive_radius(config))[0].clamp(0, 1)
+            outputs[f"Trial {point.number} ({point.latency_ms:.3g} ms)"] = sr.permute(1, 2, 0).numpy()
+    return ImageComparison(
+        name=picture.name,
+        scale=scale,
+        hr=hr,
+        bicubic=bicubic.permute(1, 2, 0).numpy(),
+        outputs=outputs,
+        is_gray=picture.is_gray,
+    )
