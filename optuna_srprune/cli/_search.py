@@ -66,7 +66,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         backend=args.backend,
         threads=args.threads,
         hr_size=args.hr_size,
-        supernet=args.supernet,
+        supernet=args.supernet if args.supernet == "default" else os.path.abspath(args.supernet),
         val_data=os.path.abspath(args.data) if args.data else None,
         heartbeat_s=args.heartbeat,
     )
