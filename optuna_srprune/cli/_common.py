@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from collections.abc import Iterator
+import contextlib
 import json
 import math
 import sys
 from typing import Any
+import warnings
 
 from optuna_srprune.exceptions import SRPruneError
 
@@ -43,6 +46,18 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+@contextlib.contextmanager
+def warnings_as_messages() -> Iterator[None]:
+    """Print the ``UserWarning``s raised inside as one-line ``optuna-srprune: warning:`` messages."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"optuna-srprune: warning: {warning.message}", file=sys.stderr, flush=True)
+
+
 def run_handler(handler: Handler, args: argparse.Namespace) -> int:
     """Run a sub-command: its dict result goes out as JSON with ``--json``; errors exit non-zero.
 
@@ -60,14 +75,22 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
     return 0
 
 
-def positive_int(text: str) -> int:
+def _int_at_least(text: str, minimum: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _int_at_least(text, 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    return _int_at_least(text, 0, "an integer >= 0")
 
 
 def hr_size(text: str) -> tuple[int, int]:

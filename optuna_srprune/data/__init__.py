@@ -21,8 +21,10 @@ from optuna_srprune.data._datasets import SCALES
 from optuna_srprune.data._datasets import ValidationSet
 from optuna_srprune.data._image_io import Image
 from optuna_srprune.data._image_io import IMAGE_SUFFIXES
+from optuna_srprune.data._image_io import is_gray_mode
 from optuna_srprune.data._image_io import list_images
 from optuna_srprune.data._image_io import modcrop
+from optuna_srprune.data._image_io import open_image
 from optuna_srprune.data._image_io import read_image
 from optuna_srprune.data._imresize import imresize
 from optuna_srprune.data._imresize import to_uint8_range
@@ -39,9 +41,11 @@ __all__ = [
     "check_scale",
     "default_validation_dir",
     "imresize",
+    "is_gray_mode",
     "list_images",
     "make_lr",
     "modcrop",
+    "open_image",
     "read_image",
     "to_uint8_range",
 ]

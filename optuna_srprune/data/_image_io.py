@@ -12,7 +12,15 @@ from PIL import UnidentifiedImageError
 
 from optuna_srprune.exceptions import DataError
 
-__all__ = ["IMAGE_SUFFIXES", "Image", "list_images", "modcrop", "read_image"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "Image",
+    "is_gray_mode",
+    "list_images",
+    "modcrop",
+    "open_image",
+    "read_image",
+]
 
 IMAGE_SUFFIXES = frozenset({".png", ".bmp", ".jpg", ".jpeg"})
 
@@ -58,6 +66,43 @@ def _to_float_rgb(image: PILImage.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
+def open_image(path: str | os.PathLike[str]) -> PILImage.Image:
+    """Open and decode an image file with Pillow, in its own mode (alpha and 16 bits kept).
+
+    Args:
+        path: The image file.
+
+    Returns:
+        The decoded Pillow image (a truncated file fails here, not later).
+
+    Raises:
+        DataError: The file is missing, is not an image, or is truncated or corrupt.
+
+    Example:
+        >>> from optuna_srprune.data import default_validation_dir, open_image
+        >>> open_image(default_validation_dir() / "bird.png").mode
+        'RGB'
+    """
+    path = Path(path)
+    try:
+        with PILImage.open(path) as image:
+            image.load()
+            return image
+    except FileNotFoundError:
+        raise DataError(f"image file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise DataError(f"{str(path)!r} is a directory, not an image file") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{str(path)!r} is not an image file Pillow can read (PNG, BMP, JPEG)") from None
+    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as err:
+        raise DataError(f"cannot read image {str(path)!r} (truncated or corrupt?): {err}") from None
+
+
+def is_gray_mode(mode: str) -> bool:
+    """Whether a Pillow mode holds one channel of values (``1``, ``L``, ``LA``, 16-bit gray)."""
+    return mode in _GRAY_MODES
+
+
 def read_image(path: str | os.PathLike[str]) -> Image:
     """Read a PNG, BMP or JPEG file into float RGB in ``[0, 1]``.
 
@@ -71,22 +116,14 @@ def read_image(path: str | os.PathLike[str]) -> Image:
         DataError: The file is missing, is not an image, or is truncated or corrupt.
     """
     path = Path(path)
+    image = open_image(path)
     try:
-        with PILImage.open(path) as image:
-            image.load()  # decode now: a truncated file fails here, not later
-            pixels = _to_float_rgb(image)
-            is_gray = image.mode in _GRAY_MODES
-    except FileNotFoundError:
-        raise DataError(f"image file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise DataError(f"{str(path)!r} is a directory, not an image file") from None
-    except UnidentifiedImageError:
-        raise DataError(f"{str(path)!r} is not an image file Pillow can read (PNG, BMP, JPEG)") from None
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as err:
+        pixels = _to_float_rgb(image)
+    except (OSError, ValueError) as err:
         raise DataError(f"cannot read image {str(path)!r} (truncated or corrupt?): {err}") from None
     if pixels.ndim != 3 or pixels.shape[0] == 0 or pixels.shape[1] == 0:
         raise DataError(f"image {str(path)!r} is empty")
-    return Image(pixels=pixels, is_gray=is_gray, name=path.stem)
+    return Image(pixels=pixels, is_gray=is_gray_mode(image.mode), name=path.stem)
 
 
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from optuna_srprune.evaluation._evaluator import evaluate_network
 from optuna_srprune.evaluation._evaluator import Quality
 from optuna_srprune.evaluation._evaluator import receptive_radius
 from optuna_srprune.evaluation._evaluator import SupernetEvaluator
+from optuna_srprune.evaluation._tiling import tile_windows
+from optuna_srprune.evaluation._tiling import TileWindow
 from optuna_srprune.evaluation._tiling import upscale_tiled
 
-__all__ = ["Quality", "SupernetEvaluator", "receptive_radius", "upscale_tiled"]
+__all__ = [
+    "Quality",
+    "SupernetEvaluator",
+    "TileWindow",
+    "evaluate_network",
+    "receptive_radius",
+    "tile_windows",
+    "upscale_tiled",
+]

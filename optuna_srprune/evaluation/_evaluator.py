@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 import dataclasses
 from pathlib import Path
 
@@ -96,22 +97,52 @@ class SupernetEvaluator:
         """Mean PSNR (dB) of ``config``."""
         return self.evaluate(config).psnr
 
-    @torch.inference_mode()
     def _evaluate(self, config: SubnetConfig) -> Quality:
         self.supernet.set_active(config)
-        radius = receptive_radius(config)
-        per_image = {}
-        for pair in self.val_data:
-            lr = pair.lr.unsqueeze(0)
-            sr = upscale_tiled(self.supernet, lr, self.scale, self.tile, radius).clamp_(0, 1)
-            hr = pair.hr.unsqueeze(0)
-            per_image[pair.name] = (
-                psnr_torch(sr, hr, self.scale, is_gray=pair.is_gray),
-                ssim_torch(sr, hr, self.scale, is_gray=pair.is_gray),
-            )
-        n = len(per_image)
-        return Quality(
-            psnr=sum(p for p, _ in per_image.values()) / n,
-            ssim=sum(s for _, s in per_image.values()) / n,
-            per_image=per_image,
+        return evaluate_network(self.supernet, self.val_data, receptive_radius(config), self.tile)
+
+
+@torch.inference_mode()
+def evaluate_network(
+    net: Callable[[torch.Tensor], torch.Tensor], val_data: ValidationSet, radius: int, tile: int = 256
+) -> Quality:
+    """PSNR/SSIM of ``net`` on ``val_data`` by the project's protocol (the output clamped to [0, 1]).
+
+    Inference is tiled (``tile`` LR pixels a side, overlapping by the receptive ``radius``), so
+    large images fit in memory; the tiles do not change the result.
+
+    Example:
+
+        .. code::
+
+            from optuna_srprune.data import ValidationSet
+            from optuna_srprune.evaluation import evaluate_network, receptive_radius
+            from optuna_srprune.search_space import SRSearchSpace
+            from optuna_srprune.supernet import SRNet
+
+            config = SRSearchSpace(scale=2).smallest()
+            quality = evaluate_network(SRNet(config).eval(), ValidationSet(None, 2), receptive_radius(config))
+            print(f"{quality.psnr:.2f} dB")
+
+    Args:
+        net: An SR network: NCHW RGB in [0, 1] in, ``val_data.scale`` times larger out.
+        val_data: The validation pairs.
+        radius: The network's receptive-field radius in LR pixels (see :func:`receptive_radius`).
+        tile: Largest LR tile side.
+    """
+    scale = val_data.scale
+    per_image = {}
+    for pair in val_data:
+        lr = pair.lr.unsqueeze(0)
+        sr = upscale_tiled(net, lr, scale, tile, radius).clamp_(0, 1)
+        hr = pair.hr.unsqueeze(0)
+        per_image[pair.name] = (
+            psnr_torch(sr, hr, scale, is_gray=pair.is_gray),
+            ssim_torch(sr, hr, scale, is_gray=pair.is_gray),
         )
+    n = len(per_image)
+    return Quality(
+        psnr=sum(p for p, _ in per_image.values()) / n,
+        ssim=sum(s for _, s in per_image.values()) / n,
+        per_image=per_image,
+    )

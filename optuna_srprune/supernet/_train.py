@@ -107,12 +107,49 @@ class TrainSettings:
 
     def learning_rate(self, step: int) -> float:
         """Learning rate of step ``step`` (0-based): linear warm-up, then cosine decay."""
-        if step < self.warmup_steps:
-            return self.lr * (step + 1) / self.warmup_steps
-        span = max(1, self.steps - self.warmup_steps)
-        progress = min(1.0, (step - self.warmup_steps) / span)
-        floor = self.min_lr_ratio
-        return self.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+        return warmup_cosine(step, self.steps, self.lr, self.warmup_steps, self.min_lr_ratio)
+
+
+def warmup_cosine(step: int, steps: int, lr: float, warmup_steps: int, min_lr_ratio: float) -> float:
+    """Learning rate of step ``step`` (0-based) of ``steps``: linear warm-up, then cosine decay.
+
+    The rate climbs linearly to ``lr`` over ``warmup_steps``, then falls along a half cosine to
+    ``min_lr_ratio * lr`` at step ``steps``.
+
+    Example:
+        >>> warmup_cosine(0, 100, 1e-3, 0, 0.0), warmup_cosine(100, 100, 1e-3, 0, 0.0)
+        (0.001, 0.0)
+    """
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    span = max(1, steps - warmup_steps)
+    progress = min(1.0, (step - warmup_steps) / span)
+    floor = min_lr_ratio
+    return lr * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def distillation_loss(
+    sr: torch.Tensor, hr: torch.Tensor, teacher: torch.Tensor, weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(1 - weight) * L1(sr, hr) + weight * L1(sr, teacher)``, and the L1 to ``hr`` alone.
+
+    ``teacher`` is the (detached) output of a larger network on the same input: knowledge
+    distillation, as the supernet's students learn from its largest subnet.
+    """
+    l1_hr = F.l1_loss(sr, hr)
+    return (1.0 - weight) * l1_hr + weight * F.l1_loss(sr, teacher), l1_hr
+
+
+def progress_bar(total: int, desc: str, progress: bool = True, initial: int = 0) -> tqdm:
+    """A step counter on stderr: live on a terminal, a line every 30 s in logs."""
+    return tqdm(
+        total=total,
+        initial=initial,
+        disable=not progress,
+        dynamic_ncols=True,
+        mininterval=1.0 if sys.stderr.isatty() else 30.0,
+        desc=desc,
+    )
 
 
 # Settings that may change on resume without breaking the continuation of the same run.
@@ -278,9 +315,8 @@ class SupernetTrainer:
         losses = {"largest": loss.item()}
         target, alpha = teacher.detach(), self.settings.distill_weight
         for index, config in enumerate(members[1:]):
-            sr = self.supernet(lr_batch, config)
-            l1_hr = F.l1_loss(sr, hr_batch)
-            ((1.0 - alpha) * l1_hr + alpha * F.l1_loss(sr, target)).backward()
+            student_loss, l1_hr = distillation_loss(self.supernet(lr_batch, config), hr_batch, target, alpha)
+            student_loss.backward()
             if index == 0:
                 losses["smallest"] = l1_hr.item()
         self.optimizer.step()
@@ -315,14 +351,7 @@ class SupernetTrainer:
             ``checkpoint`` and the last ``psnr_largest`` / ``psnr_smallest`` measured (``None`` if never).
         """
         end = self.settings.steps if stop_at is None else min(stop_at, self.settings.steps)
-        bar = tqdm(
-            total=self.settings.steps,
-            initial=self.step,
-            disable=not progress,
-            dynamic_ncols=True,
-            mininterval=1.0 if sys.stderr.isatty() else 30.0,
-            desc=f"supernet x{self.space.scale}",
-        )
+        bar = progress_bar(self.settings.steps, f"supernet x{self.space.scale}", progress, self.step)
         smooth: dict[str, float] = {}
         with bar, self._stop_on_signals():
             while self.step < end and not self._stop_requested:

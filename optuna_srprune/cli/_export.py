@@ -1,0 +1,142 @@
+"""``export``: fine-tune a trial's network and write model.onnx, model.pt, config.json, metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import non_negative_int
+from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import warnings_as_messages
+from optuna_srprune.exceptions import StudyError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``export`` sub-command."""
+    from optuna_srprune.store import DEFAULT_STORAGE
+
+    parser = subparsers.add_parser(
+        "export", help="fine-tune a trial's network and export it (ONNX, weights, config, metrics)"
+    )
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
+    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--trial", type=non_negative_int, required=True, metavar="N", help="trial number")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist)")
+    parser.add_argument(
+        "--finetune-steps",
+        type=non_negative_int,
+        default=1000,
+        metavar="K",
+        help="fine-tuning steps (default 1000; 0 exports the inherited weights)",
+    )
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        metavar="DIR",
+        help="folders of HR training images for fine-tuning (default: the validation images, with a warning)",
+    )
+    parser.add_argument(
+        "--lr", type=float, default=1e-4, help="peak learning rate of fine-tuning (default 1e-4)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=16, help="LR patches per step (default 16)"
+    )
+    parser.add_argument(
+        "--patch-size", type=positive_int, default=32, help="side of the LR patches (default 32)"
+    )
+    parser.add_argument(
+        "--distill-weight", type=float, default=0.5, help="weight of the L1 to the teacher (default 0.5)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the training patches (default 0)")
+    parser.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite the files of an existing --out folder"
+    )
+    parser.add_argument(
+        "--artifact-store",
+        metavar="DIR",
+        help="also upload the files to this Optuna FileSystemArtifactStore folder (as study artifacts)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_export)
+
+
+def _open_study(url: str, name: str) -> Any:
+    import optuna
+    import sqlalchemy as sa
+
+    from optuna_srprune import store
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        parsed = None  # open_storage explains what a URL looks like
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database:
+        if parsed.database != ":memory:" and not Path(parsed.database).is_file():
+            raise StudyError(f"No database file {parsed.database!r}; run `optuna-srprune search` first.")
+    storage = store.open_storage(url)
+    if name not in optuna.get_all_study_names(storage):
+        raise StudyError(
+            f"No study {name!r} in {store.mask_url(url)}; create it with `optuna-srprune search`."
+        )
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _export(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from optuna_srprune.export import export_trial
+    from optuna_srprune.export import FinetuneSettings
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    settings = FinetuneSettings(
+        steps=args.finetune_steps,
+        batch_size=args.batch_size,
+        patch_size=args.patch_size,
+        lr=args.lr,
+        distill_weight=args.distill_weight,
+        seed=args.seed,
+    )
+    study = _open_study(args.storage, args.study)
+    store = None
+    if args.artifact_store:
+        from optuna.artifacts import FileSystemArtifactStore
+
+        Path(args.artifact_store).mkdir(parents=True, exist_ok=True)
+        store = FileSystemArtifactStore(args.artifact_store)
+    with warnings_as_messages():
+        result = export_trial(
+            study,
+            args.trial,
+            args.out,
+            finetune_settings=settings,
+            data=args.data,
+            force=args.force,
+            artifact_store=store,
+            progress=not args.no_progress,
+        )
+    if not args.json:
+        _print_result(result)
+    return result
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    latency = result["latency"]
+    inherited = result["inherited"]
+    print(f"trial {result['trial']}  {result['summary']}")
+    print(
+        f"PSNR {result['psnr']:.3f} dB  SSIM {result['ssim']:.4f}  (inherited {inherited['psnr']:.3f} dB, "
+        f"{result['finetune']['steps']} fine-tuning steps)"
+    )
+    hr = "x".join(str(v) for v in latency["hr_size"])
+    print(
+        f"latency {latency['measured_ms']:.2f} ms measured on {latency['backend']} at {hr} "
+        f"(predicted {latency['predicted_ms']:.2f} ms)"
+    )
+    print(f"wrote {', '.join(Path(p).name for p in result['files'].values())} to {result['out']}")
+    if result["artifacts"]:
+        print(f"uploaded {len(result['artifacts'])} artifacts to the study", flush=True)
