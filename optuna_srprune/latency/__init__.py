@@ -47,6 +47,7 @@ from optuna_srprune.latency._profile import fit_overhead
 from optuna_srprune.latency._table import DEFAULT_STORAGE
 from optuna_srprune.latency._table import LatencyTable
 from optuna_srprune.latency._table import mask_url
+from optuna_srprune.latency._timing import time_networks
 from optuna_srprune.latency._timing import Timing
 from optuna_srprune.latency._torch import build_torch_model
 from optuna_srprune.latency._torch import TorchBackend
@@ -85,5 +86,6 @@ __all__ = [
     "detect_fusion",
     "fit_overhead",
     "make_backend",
+    "time_networks",
     "mask_url",
 ]

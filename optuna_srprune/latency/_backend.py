@@ -11,16 +11,10 @@ import platform
 
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.latency._timing import time_calls
-from optuna_srprune.latency._timing import time_interleaved
+from optuna_srprune.latency._timing import time_networks
 from optuna_srprune.latency._timing import Timing
 
 Runner = Callable[[], object]
-
-# How whole networks are timed: round-robin over the networks compared; in each round a network runs
-# once untimed (it pays for the switch from the previous network: cold caches, a waking thread pool)
-# and then twice timed. On 2 cores this cut the run-to-run noise of ORT from 7.6% to 2.7% (IQR/median).
-_NETWORK_SETTLE = 1
-_NETWORK_BURST = 2
 
 
 class LatencyBackend(abc.ABC):
@@ -82,7 +76,7 @@ class LatencyBackend(abc.ABC):
     def measure_network(
         self, layers: Sequence[LayerSpec], scale: int, *, warmup: int = 3, repeats: int = 10
     ) -> Timing:
-        """Time the whole network end to end (``repeats`` rounds of the protocol above)."""
+        """Time the whole network end to end (``repeats`` rounds of :func:`time_networks`)."""
         (timing,) = self.measure_networks([layers], scale, warmup=warmup, repeats=repeats)
         return timing
 
@@ -95,8 +89,7 @@ class LatencyBackend(abc.ABC):
         repeats: int = 10,
     ) -> list[Timing]:
         """Time several networks end to end, interleaved, so that load drifts hit them all alike."""
-        runners = [self.prepare_network(layers, scale) for layers in networks]
-        return time_interleaved(runners, warmup, repeats, settle=_NETWORK_SETTLE, burst=_NETWORK_BURST)
+        return time_networks([self.prepare_network(layers, scale) for layers in networks], warmup, repeats)
 
 
 def default_threads() -> int:
