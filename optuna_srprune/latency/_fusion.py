@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import dataclasses
 
 from optuna_srprune.latency._backend import LatencyBackend
-from optuna_srprune.latency._timing import time_interleaved
+from optuna_srprune.latency._timing import time_networks
 
 # The op pairs that follow each other in the space's networks; conv->conv pairs are where the lookup
 # table cuts a network into kernels, so they must come out "not fused" for sums to be valid.
@@ -61,5 +61,7 @@ def detect_fusion(
     """Measure each pair alone and chained, and apply nn-Meter's rule."""
     chains = sorted({(a,) for a, _ in pairs} | {(b,) for _, b in pairs} | {tuple(p) for p in pairs})
     runners = [backend.prepare_ops(ops, channels, height, width) for ops in chains]
-    t = {ops: timing.median_ms for ops, timing in zip(chains, time_interleaved(runners, warmup, repeats))}
+    # Timed like whole networks: a settling run first, or the previous probe's spinning pool threads
+    # (ORT's default) steal the cores and a 6 ms conv measures 58 ms.
+    t = {ops: timing.median_ms for ops, timing in zip(chains, time_networks(runners, warmup, repeats))}
     return [FusionResult(a, b, t[(a,)], t[(b,)], t[(a, b)]) for a, b in pairs]
