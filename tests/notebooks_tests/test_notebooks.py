@@ -40,6 +40,22 @@ def test_quickstart_notebook(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_pareto_and_export_notebook(tmp_path: Path) -> None:
+    parameters = (
+        f'STORAGE = "sqlite:///{tmp_path}/nb.db"\nSTUDY = "nb"\nHR_SIZE = "48x64"\nBUDGET_MS = 1.0\n'
+        f'N_TRIALS = 6\nFINETUNE_STEPS = 2\nDATA = []\nOUT = "{tmp_path}/exported"'
+    )
+    notebook = _run("02_pareto_and_export.ipynb", parameters, tmp_path)
+    text = _text(notebook)
+    assert "after fine-tuning" in text and "measured_ms" in text
+    assert "bicubic | exported network | original" in text
+    assert (tmp_path / "exported" / "model.onnx").is_file()
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the upscaled crops are shown"
+    assert any("application/vnd.plotly.v1+json" in o.get("data", {}) for o in outputs), "the front is plotted"
+
+
+@pytest.mark.slow
 def test_distributed_notebook(tmp_path: Path) -> None:
     parameters = (
         f'STORAGE = "sqlite:///{tmp_path}/nb.db"\nSTUDY = "nb"\nHR_SIZE = "48x64"\nBUDGET_MS = 1.0\n'
