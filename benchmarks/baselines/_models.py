@@ -60,6 +60,15 @@ def _edge_filters(channels: int) -> torch.Tensor:
     return kernels[:, None, None].expand(3, channels, 1, 3, 3).clone()
 
 
+def _pad_with_bias(y: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Pad a 1x1 conv's output by one pixel of its bias (not zeros): then a 3x3 conv after it equals
+    one zero-padded 3x3 conv of the input, which is what makes the branches fusable."""
+    t = F.pad(y, (1, 1, 1, 1))
+    border = bias.view(1, -1, 1, 1)
+    t[..., :1, :] = t[..., -1:, :] = t[..., :, :1] = t[..., :, -1:] = border
+    return t
+
+
 class EdgeOrientedConv(nn.Module):
     """ECB: 3x3 + (1x1 expand -> 3x3) + three (1x1 -> fixed edge filter with learned scale) + identity.
 
@@ -82,15 +91,10 @@ class EdgeOrientedConv(nn.Module):
         return self.edge_scale * self.edge_kernels  # (3, C_out, 1, 3, 3): depthwise
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv3x3(x)
-        # Pad a 1x1 conv's output with its bias (not zeros) so the sum equals one padded 3x3 conv.
-        t = F.pad(self.expand(x), (1, 1, 1, 1))
-        t[..., :1, :] = t[..., -1:, :] = t[..., :, :1] = t[..., :, -1:] = self.expand.bias.view(1, -1, 1, 1)
-        y = y + self.expand_3x3(t)
+        y = self.conv3x3(x) + self.expand_3x3(_pad_with_bias(self.expand(x), self.expand.bias))
         edges = self._edge_weights()
         for i, conv in enumerate(self.edge_1x1):
-            t = F.pad(conv(x), (1, 1, 1, 1))
-            t[..., :1, :] = t[..., -1:, :] = t[..., :, :1] = t[..., :, -1:] = conv.bias.view(1, -1, 1, 1)
+            t = _pad_with_bias(conv(x), conv.bias)
             y = y + F.conv2d(t, edges[i], self.edge_bias[i], groups=t.shape[1])
         return y + x if self.identity else y
 
