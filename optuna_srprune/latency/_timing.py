@@ -50,19 +50,26 @@ def time_calls(fn: Callable[[], object], warmup: int, repeats: int) -> Timing:
 
 
 def time_interleaved(
-    fns: list[Callable[[], object]], warmup: int, repeats: int, *, settle: int = 0, burst: int = 1
+    fns: list[Callable[[], object]],
+    warmup: int,
+    repeats: int,
+    *,
+    settle: int = 0,
+    settle_ms: float = 0.0,
+    burst: int = 1,
 ) -> list[Timing]:
     """Time several callables round-robin, so slow drifts in machine load hit them all alike.
 
-    Each round gives every callable ``settle`` untimed calls, then ``burst`` timed ones in a row:
-    the untimed call absorbs what switching from the previous callable costs (cold caches, a thread
-    pool waking up), which would otherwise land on whichever callable runs next. A callable's timing
-    has ``repeats * burst`` samples.
+    Each round gives every callable untimed calls, at least ``settle`` of them and until at least
+    ``settle_ms`` have passed, then ``burst`` timed ones in a row: the untimed calls absorb what
+    switching from the previous callable costs (cold caches, another thread pool still spinning),
+    which would otherwise land on whichever callable runs next. A callable's timing has
+    ``repeats * burst`` samples.
     """
-    if repeats < 1 or warmup < 0 or settle < 0 or burst < 1:
+    if repeats < 1 or warmup < 0 or settle < 0 or settle_ms < 0 or burst < 1:
         raise ValueError(
-            f"Need repeats >= 1, warmup >= 0, settle >= 0 and burst >= 1, got {repeats}, {warmup}, "
-            f"{settle}, {burst}."
+            f"Need repeats >= 1, warmup >= 0, settle >= 0, settle_ms >= 0 and burst >= 1, got "
+            f"{repeats}, {warmup}, {settle}, {settle_ms}, {burst}."
         )
     for fn in fns:
         for _ in range(warmup):
@@ -70,8 +77,7 @@ def time_interleaved(
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for fn, out in zip(fns, samples):
-            for _ in range(settle):
-                fn()
+            _settle(fn, settle, settle_ms)
             for _ in range(burst):
                 start = time.perf_counter()
                 fn()
@@ -79,10 +85,21 @@ def time_interleaved(
     return [summarize(s) for s in samples]
 
 
+def _settle(fn: Callable[[], object], calls: int, ms: float) -> None:
+    start = time.perf_counter()
+    done = 0
+    while done < calls or (time.perf_counter() - start) * 1e3 < ms:
+        fn()
+        done += 1
+
+
 # How whole networks are timed: round-robin over the networks compared; in each round a network runs
-# once untimed (it pays for the switch from the previous network: cold caches, a waking thread pool)
-# and then twice timed. On 2 cores this cut the run-to-run noise of ORT from 7.6% to 2.7% (IQR/median).
+# untimed (once, and for at least 60 ms: it pays for the switch from the previous network: cold
+# caches, the previous ONNX Runtime session's pool threads still spinning) and then twice timed.
+# Measured on 2 cores, ORT spinning: one 27 ms settling run left a 27 ms network 10-35% slower than
+# when run back to back; two runs (or 60 ms) brought it within 3%, while 400 ms networks need one.
 NETWORK_SETTLE = 1
+NETWORK_SETTLE_MS = 60.0
 NETWORK_BURST = 2
 
 
@@ -94,4 +111,11 @@ def time_networks(runners: list[Callable[[], object]], warmup: int = 3, repeats:
         >>> timing.repeats
         6
     """
-    return time_interleaved(runners, warmup, repeats, settle=NETWORK_SETTLE, burst=NETWORK_BURST)
+    return time_interleaved(
+        runners,
+        warmup,
+        repeats,
+        settle=NETWORK_SETTLE,
+        settle_ms=NETWORK_SETTLE_MS,
+        burst=NETWORK_BURST,
+    )

@@ -14,6 +14,8 @@ from optuna_srprune.latency._backend import check_threads
 from optuna_srprune.latency._backend import cpu_model
 from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._backend import Runner
+from optuna_srprune.latency._malloc import can_keep_freed_memory
+from optuna_srprune.latency._malloc import keep_freed_memory
 from optuna_srprune.latency._onnx_graph import IMAGE_CHANNELS
 from optuna_srprune.latency._onnx_graph import layer_input_shapes
 
@@ -89,22 +91,31 @@ class TorchBackend(LatencyBackend):
     Args:
         threads: Intra-op threads (default: all cores); set process-wide with
             ``torch.set_num_threads`` when a kernel or network is prepared.
+        keep_memory: Run as a tuned deployment does, with freed memory kept for reuse (glibc's
+            ``mmap`` and heap trimming turned off process-wide when a kernel or network is prepared;
+            see ``_malloc``). ``False`` measures glibc's defaults, where 720p networks spend more
+            than half their time in page faults and a kernel's timing depends on what ran before
+            it. The fingerprint says which (``malloc=kept`` or ``malloc=default``).
     """
 
     name = "torch"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, keep_memory: bool = True) -> None:
         self.threads = check_threads(threads)
+        self.keep_memory = bool(keep_memory) and can_keep_freed_memory()
 
     def _torch(self) -> Any:
         torch = try_import("torch")
+        if self.keep_memory:
+            keep_freed_memory()
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         return torch
 
     def fingerprint(self) -> str:
         torch = try_import("torch")
-        return f"torch-{torch.__version__}|cpu={cpu_model()}|threads={self.threads}|float32"
+        malloc = "kept" if self.keep_memory else "default"
+        return f"torch-{torch.__version__}|malloc={malloc}|cpu={cpu_model()}|threads={self.threads}|float32"
 
     def prepare_layer(self, layer: LayerSpec) -> Runner:
         torch = self._torch()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from optuna_srprune.latency._timing import summarize
@@ -13,6 +15,19 @@ def test_interleaved_rounds_settle_and_burst() -> None:
     # warm-up of each, then per round: a (settle) a a, b (settle) b b
     assert "".join(calls) == "ab" + "aaabbb" * 2
     assert [t.repeats for t in timings] == [4, 4]
+
+
+def test_interleaved_settles_for_a_minimum_time() -> None:
+    calls: list[str] = []
+
+    def slow() -> None:
+        calls.append("s")
+        time.sleep(0.004)
+
+    time_interleaved([slow], warmup=0, repeats=1, settle=1, settle_ms=20.0, burst=1)
+    settling = len(calls) - 1
+    # Calls of >= 4 ms until 20 ms have passed: more than the one asked for, at most five.
+    assert 2 <= settling <= 5
 
 
 def test_interleaved_rejects_nonsense() -> None:
