@@ -24,7 +24,7 @@ _NEVER_TRIM = 2**31 - 1  # bytes: mallopt takes an int
 @functools.cache
 def keep_freed_memory() -> bool:
     """Make glibc keep freed memory for reuse (process-wide, once); ``False`` where not glibc."""
-    if platform.libc_ver()[0] != "glibc":
+    if not can_keep_freed_memory():
         return False
     try:
         libc = ctypes.CDLL(None)
@@ -33,6 +33,10 @@ def keep_freed_memory() -> bool:
         return False
 
 
+@functools.cache
 def can_keep_freed_memory() -> bool:
-    """Whether :func:`keep_freed_memory` can work here (without changing anything)."""
+    """Whether :func:`keep_freed_memory` can work here (without changing anything).
+
+    Cached: ``platform.libc_ver`` reads the interpreter's binary, and every back-end asks.
+    """
     return platform.libc_ver()[0] == "glibc"
