@@ -9,7 +9,9 @@
   for inference (:meth:`ECBSR.reparameterize`).
 
 The papers work on the Y channel; these take and give RGB, like the searched networks, so that both
-follow the same export contract and are measured on the same data.
+follow the same export contract and are measured on the same data. FSRCNN and ECBSR take ``act``:
+``"prelu"`` as published, or ``"relu"``, which ONNX Runtime fuses into the convolution (it does not fuse
+PReLU: each one costs a separate pass over the feature map plus layout reorders).
 """
 
 from __future__ import annotations
@@ -35,14 +37,23 @@ class ESPCN(nn.Module):
         return self.body(x)
 
 
+ACTIVATIONS = ("prelu", "relu")
+
+
+def _activation(kind: str, channels: int) -> nn.Module:
+    if kind not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {kind!r}; choose one of {ACTIVATIONS}.")
+    return nn.PReLU(channels) if kind == "prelu" else nn.ReLU(inplace=True)
+
+
 class FSRCNN(nn.Module):
-    def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4) -> None:
+    def __init__(self, scale: int, d: int = 56, s: int = 12, m: int = 4, act: str = "prelu") -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(3, d, 5, padding=2), nn.PReLU(d)]
-        layers += [nn.Conv2d(d, s, 1), nn.PReLU(s)]
+        layers: list[nn.Module] = [nn.Conv2d(3, d, 5, padding=2), _activation(act, d)]
+        layers += [nn.Conv2d(d, s, 1), _activation(act, s)]
         for _ in range(m):
-            layers += [nn.Conv2d(s, s, 3, padding=1), nn.PReLU(s)]
-        layers += [nn.Conv2d(s, d, 1), nn.PReLU(d)]
+            layers += [nn.Conv2d(s, s, 3, padding=1), _activation(act, s)]
+        layers += [nn.Conv2d(s, d, 1), _activation(act, d)]
         self.body = nn.Sequential(*layers)
         # Output size exactly s times the input: (n-1)*s - 2*4 + 9 + (s-1) = n*s.
         self.deconv = nn.ConvTranspose2d(d, 3, 9, stride=scale, padding=4, output_padding=scale - 1)
@@ -91,6 +102,13 @@ class EdgeOrientedConv(nn.Module):
         return self.edge_scale * self.edge_kernels  # (3, C_out, 1, 3, 3): depthwise
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The branches folded into one kernel on every pass: the same outputs and gradients as running
+        # them in parallel, at the cost of one 3x3 convolution.
+        weight, bias = self.fused_weight()
+        return F.conv2d(x, weight, bias, padding=1)
+
+    def forward_branches(self, x: torch.Tensor) -> torch.Tensor:
+        """The five branches run separately (what :meth:`fused_weight` must equal)."""
         y = self.conv3x3(x) + self.expand_3x3(_pad_with_bias(self.expand(x), self.expand.bias))
         edges = self._edge_weights()
         for i, conv in enumerate(self.edge_1x1):
@@ -98,22 +116,29 @@ class EdgeOrientedConv(nn.Module):
             y = y + F.conv2d(t, edges[i], self.edge_bias[i], groups=t.shape[1])
         return y + x if self.identity else y
 
-    @torch.no_grad()
-    def fuse(self) -> nn.Conv2d:
-        """One 3x3 convolution computing exactly what :meth:`forward` computes."""
-        weight = self.conv3x3.weight.clone()
-        bias = self.conv3x3.bias.clone()
+    def fused_weight(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The 3x3 kernel and bias of the sum of the branches (differentiable)."""
+        weight = self.conv3x3.weight
+        bias = self.conv3x3.bias
         w_1x1, b_1x1 = self.expand.weight, self.expand.bias
         w_3x3, b_3x3 = self.expand_3x3.weight, self.expand_3x3.bias
-        weight += F.conv2d(w_3x3, w_1x1.permute(1, 0, 2, 3))
-        bias += (w_3x3 * b_1x1.view(1, -1, 1, 1)).sum(dim=(1, 2, 3)) + b_3x3
+        weight = weight + F.conv2d(w_3x3, w_1x1.permute(1, 0, 2, 3))
+        bias = bias + (w_3x3 * b_1x1.view(1, -1, 1, 1)).sum(dim=(1, 2, 3)) + b_3x3
         edges = self._edge_weights()
         for i, conv in enumerate(self.edge_1x1):
             k = edges[i]  # (C_out, 1, 3, 3), depthwise
-            weight += conv.weight * k  # (C_out, C_in, 1, 1) * (C_out, 1, 3, 3)
-            bias += conv.bias * k.sum(dim=(1, 2, 3)) + self.edge_bias[i]
+            weight = weight + conv.weight * k  # (C_out, C_in, 1, 1) * (C_out, 1, 3, 3)
+            bias = bias + conv.bias * k.sum(dim=(1, 2, 3)) + self.edge_bias[i]
         if self.identity:
-            weight[torch.arange(weight.shape[0]), torch.arange(weight.shape[0]), 1, 1] += 1.0
+            eye = torch.zeros_like(weight)
+            eye[torch.arange(weight.shape[0]), torch.arange(weight.shape[0]), 1, 1] = 1.0
+            weight = weight + eye
+        return weight, bias
+
+    @torch.no_grad()
+    def fuse(self) -> nn.Conv2d:
+        """One plain 3x3 convolution computing exactly what :meth:`forward` computes."""
+        weight, bias = self.fused_weight()
         fused = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1)
         fused.weight.copy_(weight)
         fused.bias.copy_(bias)
@@ -123,13 +148,13 @@ class EdgeOrientedConv(nn.Module):
 class ECBSR(nn.Module):
     """ECBSR-M{blocks}C{channels}; call :meth:`reparameterize` before deploying."""
 
-    def __init__(self, scale: int, blocks: int = 4, channels: int = 16) -> None:
+    def __init__(self, scale: int, blocks: int = 4, channels: int = 16, act: str = "prelu") -> None:
         super().__init__()
         self.scale = scale
         sizes = [3] + [channels] * (blocks + 1)
         layers: list[nn.Module] = []
         for c_in, c_out in zip(sizes[:-1], sizes[1:]):
-            layers += [EdgeOrientedConv(c_in, c_out), nn.PReLU(c_out)]
+            layers += [EdgeOrientedConv(c_in, c_out), _activation(act, c_out)]
         layers.append(EdgeOrientedConv(channels, 3 * scale * scale))
         self.body = nn.Sequential(*layers)
 
