@@ -11,10 +11,12 @@ from optuna_srprune.config._subnet import BLOCK_KINDS
 from optuna_srprune.config._subnet import BlockConfig
 from optuna_srprune.config._subnet import SCALES
 from optuna_srprune.config._subnet import SubnetConfig
+from optuna_srprune.config._subnet import TAILS
 
 __all__ = [
     "BLOCK_KINDS",
     "SCALES",
+    "TAILS",
     "BlockConfig",
     "LayerSpec",
     "SubnetConfig",

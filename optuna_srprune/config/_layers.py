@@ -13,23 +13,27 @@ class LayerSpec:
     """One convolution of a network, with what runs right after it.
 
     Every network is a chain of convolutions; element-wise work is attached to the conv it follows:
-    ``activation`` (``"relu"`` or ``None``), ``residual`` (``"block"``: add the block's input,
-    ``"global"``: add the network input repeated ``scale^2`` times) and ``pixel_shuffle`` (the
-    upscaling factor of a depth-to-space after the conv, or 1). Whether a back-end actually fuses them
-    is the latency package's business, decided by measurement.
+    ``activation`` (``"relu"`` or ``None``), ``residual`` (``"block"``: add the input of the block,
+    i.e. the input of the last layer that ``opens_block``; ``"global"``: add the network input
+    upsampled by nearest neighbour to this layer's output size) and ``pixel_shuffle`` (the upscaling
+    factor of a depth-to-space after the conv, or 1). Whether a back-end actually fuses them is the
+    latency package's business, decided by measurement.
 
     Attributes:
         name: Position in the network, e.g. ``"head"``, ``"block3.conv1"``, ``"tail"``.
-        op: ``"conv"``.
+        op: ``"conv"`` (same padding) or ``"deconv"`` (transposed conv, kernel = stride, no padding:
+            it upsamples by ``stride``).
         in_channels: Input channels.
         out_channels: Output channels.
         kernel: Square kernel size.
-        stride: Stride (always 1 in this space).
+        stride: Stride (1 for convs here; the upsampling factor of a deconv).
         height: Height of the input feature map.
         width: Width of the input feature map.
         activation: ``"relu"`` or ``None``.
         residual: ``"block"``, ``"global"`` or ``None``.
         pixel_shuffle: Depth-to-space factor after the conv (1: none).
+        opens_block: The layer's input is a block's input (what a later ``"block"`` residual adds).
+            Structure only: not part of :meth:`key`, since it does not change the kernel.
     """
 
     name: str
@@ -43,10 +47,18 @@ class LayerSpec:
     activation: str | None = None
     residual: str | None = None
     pixel_shuffle: int = 1
+    opens_block: bool = False
+
+    @property
+    def upscale(self) -> int:
+        """How much larger the layer's output is than its input (pixel shuffle or deconv stride)."""
+        return self.stride if self.op == "deconv" else self.pixel_shuffle
 
     @property
     def macs(self) -> int:
         """Multiply-accumulates of the conv (element-wise ops are not counted)."""
+        if self.op == "deconv":  # every input pixel scatters a k x k patch
+            return self.height * self.width * self.kernel * self.kernel * self.in_channels * self.out_channels
         out_h, out_w = self.height // self.stride, self.width // self.stride
         return out_h * out_w * self.kernel * self.kernel * self.in_channels * self.out_channels
 
@@ -109,18 +121,25 @@ def layer_specs(config: SubnetConfig, lr_height: int, lr_width: int) -> list[Lay
         if block.kind == "edsr":
             (mid,) = block.channels
             layers += [
-                conv(f"{p}.conv0", c, mid, 3, activation="relu"),
+                conv(f"{p}.conv0", c, mid, 3, activation="relu", opens_block=True),
                 conv(f"{p}.conv1", mid, c, 3, residual="block"),
             ]
-        else:  # wdsr
+        elif block.kind == "wdsr":
             expand, reduce = block.channels
             layers += [
-                conv(f"{p}.conv0", c, expand, 1, activation="relu"),
+                conv(f"{p}.conv0", c, expand, 1, activation="relu", opens_block=True),
                 conv(f"{p}.conv1", expand, reduce, 1),
                 conv(f"{p}.conv2", reduce, c, 3, residual="block"),
             ]
+        else:  # ecb: a plain conv that sets the trunk's width
+            (out,) = block.channels
+            layers.append(conv(f"{p}.conv0", c, out, 3, activation="relu", opens_block=True))
+            c = out
     s = config.scale
-    layers.append(conv("tail", c, 3 * s * s, 3, residual="global", pixel_shuffle=s))
+    if config.tail == "deconv":
+        layers.append(LayerSpec("tail", "deconv", c, 3, s, s, h, w, residual="global"))
+    else:
+        layers.append(conv("tail", c, 3 * s * s, 3, residual="global", pixel_shuffle=s))
     return layers
 
 

@@ -11,11 +11,19 @@ from optuna_srprune.exceptions import ConfigError
 
 SCALES = (2, 3, 4)
 
-# Number of prunable (output-channel) layers inside each block family, and what they are.
-#   edsr: 3x3 conv (width -> c0) + ReLU, 3x3 conv (c0 -> width), residual add.
-#   wdsr: 1x1 conv (width -> c0) + ReLU, 1x1 conv (c0 -> c1), 3x3 conv (c1 -> width), residual add
+# Number of prunable (output-channel) layers inside each block family, and what they are, for a block
+# entered with ``c`` channels:
+#   edsr: 3x3 conv (c -> c0) + ReLU, 3x3 conv (c0 -> c), residual add.
+#   wdsr: 1x1 conv (c -> c0) + ReLU, 1x1 conv (c0 -> c1), 3x3 conv (c1 -> c), residual add
 #         (WDSR-B: wide activation then a linear low-rank bottleneck).
-BLOCK_KINDS: dict[str, int] = {"edsr": 1, "wdsr": 2}
+#   ecb:  3x3 conv (c -> c0) + ReLU, no residual: the block changes the trunk's width to c0. Trained as
+#         an edge-oriented re-parameterisable block (ECBSR), deployed as this one plain conv.
+BLOCK_KINDS: dict[str, int] = {"edsr": 1, "wdsr": 2, "ecb": 1}
+
+# How the network turns features into the upscaled image (the global skip is added in both):
+#   conv3x3: 3x3 conv (c -> 3*s^2), depth-to-space;
+#   deconv:  transposed conv of kernel s and stride s (c -> 3), i.e. a 1x1 sub-pixel conv.
+TAILS = ("conv3x3", "deconv")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,11 +58,13 @@ class BlockConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SubnetConfig:
-    """A candidate SR network: trunk width, residual blocks with kept channels, and scale.
+    """A candidate SR network: head width, blocks with kept channels, tail, and scale.
 
-    The network is ``head (3x3, 3 -> width)``, the ``blocks``, and ``tail (3x3, width -> 3*scale^2)``
-    followed by a global skip (the input repeated ``scale^2`` times, i.e. nearest upsampling) and a
-    pixel shuffle. :func:`~optuna_srprune.config.layer_specs` turns it into the layers it executes.
+    The network is ``head (3x3, 3 -> width)``, the ``blocks``, and the ``tail`` (``"conv3x3"``: 3x3
+    conv to ``3*scale^2`` channels and a pixel shuffle; ``"deconv"``: a transposed conv of kernel and
+    stride ``scale``), plus a global skip (the input upsampled by nearest neighbour). Residual blocks
+    keep the trunk's width; an ``ecb`` block sets it to its kept channels.
+    :func:`~optuna_srprune.config.layer_specs` turns a config into the layers it executes.
 
     Example:
 
@@ -69,13 +79,15 @@ class SubnetConfig:
 
     Args:
         scale: Upscaling factor, 2, 3 or 4.
-        width: Channels on the residual path (every residual add forces the same width).
-        blocks: The residual blocks, at least one.
+        width: Output channels of the head (the trunk's width until an ``ecb`` block changes it).
+        blocks: The blocks, at least one.
+        tail: ``"conv3x3"`` or ``"deconv"``.
     """
 
     scale: int
     width: int
     blocks: tuple[BlockConfig, ...]
+    tail: str = "conv3x3"
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -86,6 +98,8 @@ class SubnetConfig:
         if not blocks:
             raise ConfigError("A network needs at least one residual block (depth >= 1), got 0.")
         object.__setattr__(self, "blocks", blocks)
+        if self.tail not in TAILS:
+            raise ConfigError(f"Unknown tail {self.tail!r}; choose one of {list(TAILS)}.")
 
     @property
     def depth(self) -> int:
@@ -98,6 +112,7 @@ class SubnetConfig:
             "scale": self.scale,
             "width": self.width,
             "blocks": [{"kind": b.kind, "channels": list(b.channels)} for b in self.blocks],
+            "tail": self.tail,
         }
 
     @classmethod
@@ -108,7 +123,7 @@ class SubnetConfig:
         missing = {"scale", "width", "blocks"} - set(data)
         if missing:
             raise ConfigError(f"Subnet config is missing key(s) {sorted(missing)}.")
-        unknown = set(data) - {"scale", "width", "blocks"}
+        unknown = set(data) - {"scale", "width", "blocks", "tail"}
         if unknown:
             raise ConfigError(f"Subnet config has unknown key(s) {sorted(unknown)}.")
         blocks = data["blocks"]
@@ -120,7 +135,8 @@ class SubnetConfig:
             raise ConfigError(
                 f"Each block must be an object with 'kind' and 'channels', got {blocks!r}."
             ) from err
-        return cls(scale=data["scale"], width=data["width"], blocks=parsed)
+        # Configs written before the tail was searchable have none: theirs was the 3x3 one.
+        return cls(scale=data["scale"], width=data["width"], blocks=parsed, tail=data.get("tail", "conv3x3"))
 
     def to_json(self) -> str:
         """Compact, key-sorted JSON (stable, so it can key caches and trial attributes)."""
@@ -136,6 +152,7 @@ class SubnetConfig:
         return cls.from_dict(data)
 
     def summary(self) -> str:
-        """A short human-readable description, e.g. ``x2 w32 [edsr24 wdsr96/24]``."""
+        """A short human-readable description, e.g. ``x2 w32 [edsr24 wdsr96/24]`` (``+deconv`` tail)."""
         blocks = " ".join(b.kind + "/".join(str(c) for c in b.channels) for b in self.blocks)
-        return f"x{self.scale} w{self.width} [{blocks}]"
+        tail = "" if self.tail == "conv3x3" else f" +{self.tail}"
+        return f"x{self.scale} w{self.width} [{blocks}]{tail}"

@@ -29,8 +29,9 @@ class Quality:
 
 
 def receptive_radius(config: SubnetConfig) -> int:
-    """How many LR pixels beyond a pixel can influence its output (one per 3x3 conv)."""
-    return sum(layer.kernel // 2 for layer in layer_specs(config, 1, 1))
+    """How many LR pixels beyond a pixel can influence its output (one per 3x3 conv; a deconv of kernel
+    = stride reads one LR pixel per output pixel)."""
+    return sum(layer.kernel // 2 for layer in layer_specs(config, 1, 1) if layer.op == "conv")
 
 
 class SupernetEvaluator:

@@ -1,9 +1,11 @@
 """ONNX graphs built directly from :class:`~optuna_srprune.config.LayerSpec` lists (no torch).
 
 Graph semantics (the same as the supernet's): the layers run in order; ``activation="relu"`` follows
-its conv; ``residual="block"`` adds the *trunk* tensor, which is the output of the first layer and of
-every later layer with a block residual; ``residual="global"`` adds the network input repeated
-``pixel_shuffle^2`` times per channel; a ``pixel_shuffle`` factor ends the layer with a depth-to-space.
+its conv; ``residual="block"`` adds the input of the last layer that ``opens_block``;
+``residual="global"`` adds the network input upsampled by nearest neighbour (for a conv, the input
+repeated ``pixel_shuffle^2`` times per channel before the depth-to-space; for a deconv, a nearest
+``Resize``); a ``pixel_shuffle`` factor ends the layer with a depth-to-space. A ``"deconv"`` layer is a
+``ConvTranspose`` of kernel = stride (the 1x1 sub-pixel conv as one op).
 
 PyTorch's ``pixel_shuffle`` is ONNX ``DepthToSpace`` in CRD mode, and the global skip is
 ``repeat_interleave`` on the channel axis. We emit the equivalent DCR form instead: the conv's output
@@ -58,10 +60,17 @@ def _layer_name(layer: LayerSpec, index: int) -> str:
     return layer.name or f"layer{index}"
 
 
+def weight_shape(layer: LayerSpec) -> tuple[int, int, int, int]:
+    """PyTorch (and ONNX) layout of a layer's weight: ``(out, in, k, k)``, ``(in, out, k, k)`` for a deconv."""
+    if layer.op == "deconv":
+        return (layer.in_channels, layer.out_channels, layer.kernel, layer.kernel)
+    return (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
+
+
 def _random_weights(layer: LayerSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     # He-scaled so activations stay in the normal float range (denormals would distort timings).
-    fan_in = layer.in_channels * layer.kernel * layer.kernel
-    shape = (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
+    fan_in = layer.in_channels * (1 if layer.op == "deconv" else layer.kernel * layer.kernel)
+    shape = weight_shape(layer)
     weight = rng.normal(0.0, math.sqrt(1.0 / fan_in), shape).astype(np.float32)
     bias = rng.normal(0.0, 0.01, layer.out_channels).astype(np.float32)
     return weight, bias
@@ -76,7 +85,7 @@ def _layer_weights(
         weight, bias = np.asarray(weights[f"{name}.weight"]), np.asarray(weights[f"{name}.bias"])
     except KeyError as err:
         raise ConfigError(f"Weights for layer {name!r} are missing: no {err.args[0]!r}.") from None
-    shape = (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
+    shape = weight_shape(layer)
     if weight.shape != shape or bias.shape != (layer.out_channels,):
         raise ConfigError(
             f"Layer {name!r} expects weight {shape} and bias ({layer.out_channels},), "
@@ -93,8 +102,10 @@ def _crd_to_dcr(array: np.ndarray, factor: int) -> np.ndarray:
 
 
 def _check_layer(layer: LayerSpec, name: str) -> None:
-    if layer.op != "conv":
-        raise ConfigError(f"Layer {name!r} has op {layer.op!r}; only 'conv' is supported.")
+    if layer.op not in ("conv", "deconv"):
+        raise ConfigError(f"Layer {name!r} has op {layer.op!r}; only 'conv' and 'deconv' are supported.")
+    if layer.op == "deconv" and (layer.kernel != layer.stride or layer.pixel_shuffle != 1):
+        raise ConfigError(f"Layer {name!r}: a deconv needs kernel = stride and no pixel shuffle.")
     if layer.activation not in (None, "relu"):
         raise ConfigError(f"Layer {name!r} has unsupported activation {layer.activation!r}.")
     if layer.residual not in (None, "block", "global"):
@@ -124,17 +135,14 @@ def _emit_layer(
     ps = layer.pixel_shuffle
     if ps > 1:
         weight, bias = _crd_to_dcr(weight, ps), _crd_to_dcr(bias, ps)
-    pad = (layer.kernel - 1) // 2
     w = g.constant(f"{name}.weight", weight)
     b = g.constant(f"{name}.bias", bias)
-    y = g.node(
-        "Conv",
-        [x, w, b],
-        f"{name}.conv",
-        kernel_shape=[layer.kernel, layer.kernel],
-        strides=[layer.stride, layer.stride],
-        pads=[pad, pad, pad, pad],
-    )
+    k, stride = [layer.kernel] * 2, [layer.stride] * 2
+    if layer.op == "deconv":
+        y = g.node("ConvTranspose", [x, w, b], f"{name}.deconv", kernel_shape=k, strides=stride)
+    else:
+        pad = (layer.kernel - 1) // 2
+        y = g.node("Conv", [x, w, b], f"{name}.conv", kernel_shape=k, strides=stride, pads=[pad] * 4)
     if layer.activation == "relu":
         y = g.node("Relu", [y], f"{name}.relu")
     if layer.residual == "block":
@@ -143,7 +151,19 @@ def _emit_layer(
         y = g.node("Add", [y, trunk], f"{name}.add")
     elif layer.residual == "global":
         assert image is not None
-        skip = image if ps == 1 else g.node("Concat", [image] * (ps * ps), f"{name}.skip", axis=1)
+        if layer.op == "deconv":
+            up = float(layer.upscale)
+            scales = g.constant(f"{name}.skip_scales", np.array([1.0, 1.0, up, up]))
+            skip = g.node(
+                "Resize",
+                [image, "", scales],
+                f"{name}.skip",
+                mode="nearest",
+                coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor",
+            )
+        else:
+            skip = image if ps == 1 else g.node("Concat", [image] * (ps * ps), f"{name}.skip", axis=1)
         y = g.node("Add", [y, skip], f"{name}.add")
     if ps > 1:
         y = g.node("DepthToSpace", [y], f"{name}.d2s", blocksize=ps, mode="DCR")
@@ -193,8 +213,8 @@ def build_onnx_model(
     """
     if not layers:
         raise ConfigError("A network needs at least one layer.")
-    if math.prod(layer.pixel_shuffle for layer in layers) != scale:
-        raise ConfigError(f"The layers' pixel-shuffle factors do not multiply to scale {scale}.")
+    if math.prod(layer.upscale for layer in layers) != scale:
+        raise ConfigError(f"The layers' upscaling factors do not multiply to scale {scale}.")
     if layers[0].in_channels != IMAGE_CHANNELS:
         raise ConfigError(
             f"The first layer must read {IMAGE_CHANNELS} channels, got {layers[0].in_channels}."
@@ -205,9 +225,9 @@ def build_onnx_model(
     for i, layer in enumerate(layers):
         name = _layer_name(layer, i)
         weight, bias = _layer_weights(layer, name, weights, rng)
-        x = _emit_layer(g, layer, name, x, trunk, "input", weight, bias)
-        if i == 0 or layer.residual == "block":
+        if layer.opens_block:
             trunk = x
+        x = _emit_layer(g, layer, name, x, trunk, "input", weight, bias)
     return _finish(g, [_value_info("input", IMAGE_CHANNELS)], _value_info("output", IMAGE_CHANNELS, scale), x)
 
 
@@ -235,7 +255,7 @@ def build_layer_model(layer: LayerSpec, *, seed: int = 0) -> onnx.ModelProto:
     out = _emit_layer(g, layer, "layer", "x", trunk, image, weight, bias)
     inputs = [_value_info(n, s[1]) for n, s in shapes.items()]
     channels = layer.out_channels // layer.pixel_shuffle**2
-    return _finish(g, inputs, _value_info("output", channels, layer.pixel_shuffle), out)
+    return _finish(g, inputs, _value_info("output", channels, layer.upscale), out)
 
 
 PROBE_OPS = ("conv3x3", "conv1x1", "relu", "add", "depth_to_space")

@@ -21,9 +21,12 @@ from optuna_srprune.latency._onnx_graph import layer_input_shapes
 
 
 def _conv(torch: Any, layer: LayerSpec, weights: Mapping[str, np.ndarray] | None, name: str) -> Any:
-    conv = torch.nn.Conv2d(
-        layer.in_channels, layer.out_channels, layer.kernel, layer.stride, padding=(layer.kernel - 1) // 2
-    )
+    if layer.op == "deconv":
+        conv = torch.nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel, layer.stride)
+    else:
+        conv = torch.nn.Conv2d(
+            layer.in_channels, layer.out_channels, layer.kernel, layer.stride, padding=(layer.kernel - 1) // 2
+        )
     if weights is not None:
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(np.asarray(weights[f"{name}.weight"])))
@@ -37,6 +40,8 @@ def _tail_ops(torch: Any, layer: LayerSpec, y: Any, trunk: Any, image: Any) -> A
         y = torch.relu_(y)
     if layer.residual == "block":
         y = y.add_(trunk)
+    elif layer.residual == "global" and layer.op == "deconv":
+        y = y.add_(torch.nn.functional.interpolate(image, scale_factor=layer.upscale, mode="nearest"))
     elif layer.residual == "global":
         y = y.add_(image.repeat_interleave(layer.pixel_shuffle**2, dim=1))
     if layer.pixel_shuffle > 1:
@@ -64,10 +69,10 @@ def build_torch_model(
 
         def forward(self, image: Any) -> Any:
             x, trunk = image, None
-            for i, (layer, conv) in enumerate(zip(specs, self.convs)):
-                x = _tail_ops(torch, layer, conv(x), trunk, image)
-                if i == 0 or layer.residual == "block":
+            for layer, conv in zip(specs, self.convs):
+                if layer.opens_block:
                     trunk = x
+                x = _tail_ops(torch, layer, conv(x), trunk, image)
             return x
 
     return _Net().eval()

@@ -22,28 +22,32 @@ from optuna_srprune.config import layer_specs
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.config import SCALES
 from optuna_srprune.config import SubnetConfig
+from optuna_srprune.config import TAILS
 from optuna_srprune.exceptions import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
 class SRSearchSpace:
-    """The search space of SR subnets: depth, block types, trunk width and per-layer pruning.
+    """The search space of SR subnets: depth, block types, width, tail and per-layer pruning.
 
     Parameters (all always present, so samplers see one flat, fixed-length space):
 
-    - ``{prefix}depth``: number of residual blocks, ``min_depth..max_depth``;
-    - ``{prefix}width``: trunk width (channels on the residual path), one of ``widths``;
-    - ``{prefix}block{i}.kind``: block family of block ``i`` (``"edsr"`` or ``"wdsr"``);
+    - ``{prefix}depth``: number of blocks, ``min_depth..max_depth``;
+    - ``{prefix}width``: output channels of the head, one of ``widths``;
+    - ``{prefix}tail``: the upscaling tail, one of ``tails`` (only when there are several);
+    - ``{prefix}block{i}.kind``: block family of block ``i`` (``"ecb"``, ``"edsr"`` or ``"wdsr"``);
     - ``{prefix}block{i}.ratio{j}``: fraction of output channels pruned from prunable layer ``j`` of
       block ``i``, on a grid of ``ratio_step`` up to ``max_ratio``.
 
-    The parameters of blocks at or beyond the chosen depth, and ``ratio1`` of ``edsr`` blocks, are
+    The parameters of blocks at or beyond the chosen depth, and ``ratio1`` of one-layer blocks, are
     ignored by :meth:`decode`. A kept count is the unpruned count times ``1 - ratio``, rounded to a
-    multiple of ``channel_multiple`` (at least one multiple, at most the unpruned count), so a
-    back-end's preferred channel blocking can be imposed.
+    multiple of ``channel_multiple`` (at least one multiple, at most the unpruned count): set it to the
+    back-end's channel blocking (ONNX Runtime on AVX-512 blocks channels by 16, so 24 channels cost what
+    32 cost) and every choice in the space changes latency.
 
-    Unpruned channels of the prunable layers, for trunk width ``w``: ``edsr`` conv0 ``w``; ``wdsr``
-    conv0 (wide activation) ``wdsr_expansion * w`` and conv1 (linear bottleneck) ``w``.
+    Unpruned channels of the prunable layers, for head width ``w`` and a block entered with ``c``
+    channels: ``ecb`` conv0 ``w`` (its kept count becomes the trunk's width); ``edsr`` conv0 ``c``;
+    ``wdsr`` conv0 (wide activation) ``wdsr_expansion * c`` and conv1 (linear bottleneck) ``c``.
 
     Example:
 
@@ -62,10 +66,11 @@ class SRSearchSpace:
 
     Args:
         scale: Upscaling factor, 2, 3 or 4.
-        min_depth: Fewest residual blocks.
-        max_depth: Most residual blocks.
-        widths: Trunk widths to choose from.
+        min_depth: Fewest blocks.
+        max_depth: Most blocks.
+        widths: Head widths to choose from.
         block_kinds: Block families to choose from.
+        tails: Tails to choose from (``"conv3x3"``, ``"deconv"``).
         max_ratio: Largest pruning ratio of a layer.
         ratio_step: Grid step of the pruning ratios.
         channel_multiple: Kept channel counts are multiples of this.
@@ -76,17 +81,21 @@ class SRSearchSpace:
     scale: int = 2
     min_depth: int = 1
     max_depth: int = 6
-    widths: tuple[int, ...] = (16, 24, 32, 40)
-    block_kinds: tuple[str, ...] = ("edsr", "wdsr")
-    max_ratio: float = 0.75
-    ratio_step: float = 0.125
-    channel_multiple: int = 4
+    widths: tuple[int, ...] = (16, 32)
+    block_kinds: tuple[str, ...] = ("ecb", "edsr")
+    max_ratio: float = 0.5
+    ratio_step: float = 0.5
+    channel_multiple: int = 16
     wdsr_expansion: int = 4
     prefix: str = "srprune:"
+    tails: tuple[str, ...] = TAILS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(sorted(set(self.widths))))
         object.__setattr__(self, "block_kinds", tuple(self.block_kinds))
+        object.__setattr__(self, "tails", tuple(self.tails))
+        if not self.tails or set(self.tails) - set(TAILS):
+            raise ConfigError(f"tails must be a non-empty subset of {list(TAILS)}, got {self.tails}.")
         if self.scale not in SCALES:
             raise ConfigError(f"scale must be one of {SCALES}, got {self.scale!r}.")
         if not 1 <= self.min_depth <= self.max_depth:
@@ -121,6 +130,8 @@ class SRSearchSpace:
             f"{p}depth": IntDistribution(self.min_depth, self.max_depth),
             f"{p}width": CategoricalDistribution(self.widths),
         }
+        if len(self.tails) > 1:
+            dists[f"{p}tail"] = CategoricalDistribution(self.tails)
         for i in range(self.max_depth):
             dists[f"{p}block{i}.kind"] = CategoricalDistribution(self.block_kinds)
             for j in range(self._max_prunable):
@@ -146,7 +157,9 @@ class SRSearchSpace:
         depth, width = int(params[f"{p}depth"]), int(params[f"{p}width"])
         self._check_choice("depth", depth, range(self.min_depth, self.max_depth + 1))
         self._check_choice("width", width, self.widths)
-        blocks = []
+        tail = params.get(f"{p}tail", self.tails[0])
+        self._check_choice("tail", tail, self.tails)
+        blocks, current = [], width
         for i in range(depth):
             kind = params[f"{p}block{i}.kind"]
             self._check_choice(f"block{i}.kind", kind, self.block_kinds)
@@ -154,10 +167,11 @@ class SRSearchSpace:
             for ratio in ratios:
                 if not 0.0 <= ratio <= self.max_ratio + 1e-9:
                     raise ConfigError(f"Pruning ratio {ratio} is outside [0, {self.max_ratio}].")
-            full = self.unpruned_channels(kind, width)
+            full = self.unpruned_channels(kind, width, current)
             kept = tuple(self.kept_channels(c, r) for c, r in zip(full, ratios))
             blocks.append(BlockConfig(kind, kept))
-        return SubnetConfig(scale=self.scale, width=width, blocks=tuple(blocks))
+            current = _trunk_after(blocks[-1], current)
+        return SubnetConfig(scale=self.scale, width=width, blocks=tuple(blocks), tail=tail)
 
     def encode(self, config: SubnetConfig) -> dict[str, Any]:
         """Parameters that :meth:`decode` maps back to ``config`` (unused ones set to defaults).
@@ -167,10 +181,15 @@ class SRSearchSpace:
         self.validate(config)
         p = self.prefix
         params: dict[str, Any] = {f"{p}depth": config.depth, f"{p}width": config.width}
+        if len(self.tails) > 1:
+            params[f"{p}tail"] = config.tail
+        current = config.width
         for i in range(self.max_depth):
             block = config.blocks[i] if i < config.depth else None
             params[f"{p}block{i}.kind"] = block.kind if block else self.block_kinds[0]
-            full = self.unpruned_channels(block.kind, config.width) if block else ()
+            full = self.unpruned_channels(block.kind, config.width, current) if block else ()
+            if block is not None:
+                current = _trunk_after(block, current)
             for j in range(self._max_prunable):
                 ratio = 0.0
                 if block is not None and j < len(block.channels):
@@ -181,9 +200,18 @@ class SRSearchSpace:
         return params
 
     # ----------------------------------------------------------------- configs
-    def unpruned_channels(self, kind: str, width: int) -> tuple[int, ...]:
-        """Output channels of the prunable layers of a ``kind`` block before pruning."""
-        return (width,) if kind == "edsr" else (self.wdsr_expansion * width, width)
+    def unpruned_channels(self, kind: str, width: int, current: int | None = None) -> tuple[int, ...]:
+        """Output channels of the prunable layers of a ``kind`` block before pruning.
+
+        Args:
+            kind: Block family.
+            width: The network's head width.
+            current: Channels entering the block (default: ``width``).
+        """
+        c = width if current is None else current
+        if kind == "ecb":
+            return (width,)
+        return (c,) if kind == "edsr" else (self.wdsr_expansion * c, c)
 
     def kept_channels(self, unpruned: int, ratio: float) -> int:
         """Channels kept from ``unpruned`` at pruning ``ratio``, rounded to ``channel_multiple``."""
@@ -197,18 +225,24 @@ class SRSearchSpace:
         return [round(k * self.ratio_step, 10) for k in range(n + 1)]
 
     def largest(self) -> SubnetConfig:
-        """Deepest, widest, unpruned subnet (all blocks of the widest kind)."""
+        """Deepest, widest, unpruned subnet (all blocks of the widest kind, the 3x3 tail if allowed)."""
         kind = max(self.block_kinds, key=lambda k: self._block_macs(k, max(self.widths)))
+        return self.full(kind)
+
+    def full(self, kind: str) -> SubnetConfig:
+        """The deepest, widest, unpruned subnet made of ``kind`` blocks only."""
         width = max(self.widths)
         block = BlockConfig(kind, self.unpruned_channels(kind, width))
-        return SubnetConfig(self.scale, width, (block,) * self.max_depth)
+        tail = "conv3x3" if "conv3x3" in self.tails else self.tails[0]
+        return SubnetConfig(self.scale, width, (block,) * self.max_depth, tail)
 
     def smallest(self) -> SubnetConfig:
-        """Shallowest, narrowest, most pruned subnet (blocks of the cheapest kind)."""
+        """Shallowest, narrowest, most pruned subnet (blocks of the cheapest kind, cheapest tail)."""
         width = min(self.widths)
         kind = min(self.block_kinds, key=lambda k: self._block_macs(k, width, self.max_ratio))
         kept = tuple(self.kept_channels(c, self.max_ratio) for c in self.unpruned_channels(kind, width))
-        return SubnetConfig(self.scale, width, (BlockConfig(kind, kept),) * self.min_depth)
+        tail = "deconv" if "deconv" in self.tails else self.tails[0]
+        return SubnetConfig(self.scale, width, (BlockConfig(kind, kept),) * self.min_depth, tail)
 
     def sample(self, rng: np.random.Generator) -> SubnetConfig:
         """A config drawn uniformly per parameter."""
@@ -230,9 +264,12 @@ class SRSearchSpace:
             raise ConfigError(f"Config is for x{config.scale}, the space for x{self.scale}.")
         self._check_choice("depth", config.depth, range(self.min_depth, self.max_depth + 1))
         self._check_choice("width", config.width, self.widths)
+        self._check_choice("tail", config.tail, self.tails)
+        current = config.width
         for i, block in enumerate(config.blocks):
             self._check_choice(f"block{i}.kind", block.kind, self.block_kinds)
-            full = self.unpruned_channels(block.kind, config.width)
+            full = self.unpruned_channels(block.kind, config.width, current)
+            current = _trunk_after(block, current)
             for j, (kept, limit) in enumerate(zip(block.channels, full)):
                 allowed = sorted({self.kept_channels(limit, r) for r in self.ratios()})
                 if kept not in allowed:
@@ -247,19 +284,38 @@ class SRSearchSpace:
         This is what a latency table must cover.
         """
         seen: dict[str, LayerSpec] = {}
-        for width, kind in itertools.product(self.widths, self.block_kinds):
-            full = self.unpruned_channels(kind, width)
-            options = [sorted({self.kept_channels(c, r) for r in self.ratios()}) for c in full]
-            for kept in itertools.product(*options):
-                config = SubnetConfig(self.scale, width, (BlockConfig(kind, tuple(kept)),))
-                for layer in layer_specs(config, lr_height, lr_width):
-                    seen.setdefault(layer.key(), layer)
+
+        def add(layers: Sequence[LayerSpec]) -> None:
+            for layer in layers:
+                seen.setdefault(layer.key(), layer)
+
+        for width in self.widths:
+            trunk_widths = self._trunk_widths(width)
+            for current, kind in itertools.product(trunk_widths, self.block_kinds):
+                full = self.unpruned_channels(kind, width, current)
+                options = [sorted({self.kept_channels(c, r) for r in self.ratios()}) for c in full]
+                for kept in itertools.product(*options):
+                    # A one-block network entered with `current` channels; its head and tail are
+                    # collected separately below.
+                    config = SubnetConfig(self.scale, current, (BlockConfig(kind, tuple(kept)),))
+                    add(layer_specs(config, lr_height, lr_width)[1:-1])
+            for current, tail in itertools.product(trunk_widths, self.tails):
+                config = SubnetConfig(self.scale, current, (BlockConfig("edsr", (current,)),), tail)
+                layers = layer_specs(config, lr_height, lr_width)
+                add(layers[-1:] if current != width else layers[:1] + layers[-1:])
         return [seen[k] for k in sorted(seen)]
+
+    def _trunk_widths(self, width: int) -> list[int]:
+        """Channel counts the trunk can have in a network of head width ``width``."""
+        counts = {width}
+        if "ecb" in self.block_kinds:
+            counts |= {self.kept_channels(width, r) for r in self.ratios()}
+        return sorted(counts)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable settings; ``SRSearchSpace(**d)`` rebuilds the space."""
         d = dataclasses.asdict(self)
-        d["widths"], d["block_kinds"] = list(self.widths), list(self.block_kinds)
+        d["widths"], d["block_kinds"], d["tails"] = list(self.widths), list(self.block_kinds), list(self.tails)
         return d
 
     @classmethod
@@ -269,7 +325,7 @@ class SRSearchSpace:
         if unknown:
             raise ConfigError(f"Unknown search-space setting(s) {sorted(unknown)}.")
         values = dict(data)
-        for key in ("widths", "block_kinds"):
+        for key in ("widths", "block_kinds", "tails"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -281,7 +337,7 @@ class SRSearchSpace:
 
     def _needed_names(self, params: Mapping[str, Any]) -> list[str]:
         p = self.prefix
-        names = [f"{p}depth", f"{p}width"]
+        names = [f"{p}depth", f"{p}width"] + ([f"{p}tail"] if len(self.tails) > 1 else [])
         depth = params.get(f"{p}depth")
         if depth is None:
             return names
@@ -302,6 +358,11 @@ class SRSearchSpace:
         if value not in allowed:
             shown = f"{allowed.start}..{allowed.stop - 1}" if isinstance(allowed, range) else list(allowed)
             raise ConfigError(f"{name}={value!r} is not in this search space; allowed: {shown}.")
+
+
+def _trunk_after(block: BlockConfig, current: int) -> int:
+    """The trunk's width after ``block`` (only an ``ecb`` block changes it)."""
+    return block.channels[0] if block.kind == "ecb" else current
 
 
 def _is_multiple(value: float, step: float) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from optuna_srprune.supernet._elastic import ElasticConv2d
+from optuna_srprune.supernet._elastic import ElasticDeconv2d
+from optuna_srprune.supernet._elastic import ReparamConv2d
 from optuna_srprune.supernet._network import SRNet
 from optuna_srprune.supernet._supernet import SRSupernet
 from optuna_srprune.supernet._train import distillation_loss
@@ -14,6 +16,8 @@ from optuna_srprune.supernet._train import warmup_cosine
 
 __all__ = [
     "ElasticConv2d",
+    "ElasticDeconv2d",
+    "ReparamConv2d",
     "SRNet",
     "SRSupernet",
     "SupernetTrainer",

@@ -57,7 +57,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def checkpoint_space(ckpt: Mapping[str, Any], path: str | os.PathLike[str] = "") -> SRSearchSpace:
     """The search space a checkpoint was trained for."""
     try:
-        return SRSearchSpace.from_dict(ckpt["space"])
+        # Spaces saved before the tail was searchable had the 3x3 tail only.
+        return SRSearchSpace.from_dict({"tails": ["conv3x3"], **ckpt["space"]})
     except (ConfigError, TypeError) as err:
         raise CheckpointError(f"Checkpoint {str(path)!r} has an invalid search space: {err}") from err
 

@@ -29,18 +29,19 @@ def run_layers(x: torch.Tensor, specs: Sequence[LayerSpec], scale: int, conv: Co
     This is the one interpreter of a layer list: the supernet's active path and the extracted network
     both run through it, so they cannot disagree on the graph.
     """
-    feat, block_input, block = x, x, ""
+    feat, block_input = x, x
     for spec in specs:
-        prefix = spec.name.split(".")[0]
-        if prefix != block:  # entering a new block: remember its input for the residual add
-            block, block_input = prefix, feat
+        if spec.opens_block:  # remember the block's input for its residual add
+            block_input = feat
         out = conv(spec, feat)
         if spec.activation == "relu":
             out = F.relu(out)
         if spec.residual == "block":
             out = out + block_input
-        elif spec.residual == "global":
-            out = out + x.repeat_interleave(scale * scale, dim=1)
+        elif spec.residual == "global" and spec.op == "deconv":
+            out = out + F.interpolate(x, scale_factor=spec.upscale, mode="nearest")
+        elif spec.residual == "global":  # before the shuffle: nearest upsampling, channel-wise
+            out = out + x.repeat_interleave(spec.pixel_shuffle**2, dim=1)
         if spec.pixel_shuffle > 1:
             out = F.pixel_shuffle(out, spec.pixel_shuffle)
         feat = out
@@ -79,15 +80,17 @@ class SRNet(nn.Module):
         self.specs = cached_specs(config)
         self.convs = nn.ModuleDict({module_name(s.name): _conv(s) for s in self.specs})
 
-    def conv(self, name: str) -> nn.Conv2d:
+    def conv(self, name: str) -> nn.Conv2d | nn.ConvTranspose2d:
         """The convolution of layer ``name`` (a :attr:`LayerSpec.name`)."""
         module = self.convs[module_name(name)]
-        assert isinstance(module, nn.Conv2d)
+        assert isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))
         return module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return run_layers(x, self.specs, self.config.scale, lambda s, f: self.convs[module_name(s.name)](f))
 
 
-def _conv(spec: LayerSpec) -> nn.Conv2d:
+def _conv(spec: LayerSpec) -> nn.Conv2d | nn.ConvTranspose2d:
+    if spec.op == "deconv":
+        return nn.ConvTranspose2d(spec.in_channels, spec.out_channels, spec.kernel, spec.stride)
     return nn.Conv2d(spec.in_channels, spec.out_channels, spec.kernel, spec.stride, spec.kernel // 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from optuna_srprune.config import BlockConfig
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import CheckpointError
@@ -19,6 +20,8 @@ from optuna_srprune.supernet._checkpoint import check_compatible
 from optuna_srprune.supernet._checkpoint import read_checkpoint
 from optuna_srprune.supernet._checkpoint import write_checkpoint
 from optuna_srprune.supernet._elastic import ElasticConv2d
+from optuna_srprune.supernet._elastic import ElasticDeconv2d
+from optuna_srprune.supernet._elastic import ReparamConv2d
 from optuna_srprune.supernet._network import cached_specs
 from optuna_srprune.supernet._network import run_layers
 from optuna_srprune.supernet._network import SRNet
@@ -29,11 +32,14 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 class SRSupernet(nn.Module):
     """A weight-sharing supernet covering every subnet of a search space.
 
-    Each layer holds weights for its largest form: trunk width ``max(widths)``; per block position,
+    Each layer holds weights for its largest form: width ``w = max(widths)``; per block position,
     weights for every block kind (``edsr``: 3x3 ``w->w`` and 3x3 ``w->w``; ``wdsr``: 1x1
-    ``w->expansion*w``, 1x1 ``expansion*w->w``, 3x3 ``w->w``). A subnet uses the leading slices of
-    them, so pruning keeps a prefix of each layer's channels; :meth:`sort_channels` orders channels by
-    importance so that the prefix holds the most important ones.
+    ``w->expansion*w``, 1x1 ``expansion*w->w``, 3x3 ``w->w``; ``ecb``: 3x3 ``w->w``), and one tail of
+    each kind. A subnet uses the leading slices of them, so pruning keeps a prefix of each layer's
+    channels; :meth:`sort_channels` orders channels by importance so that the prefix holds the most
+    important ones. The ``ecb`` convs (and the head, in a space with ``ecb`` blocks) train as
+    re-parameterisable edge-oriented blocks (:class:`ReparamConv2d`), folded into plain 3x3 convs on
+    every pass.
 
     Example:
 
@@ -43,7 +49,7 @@ class SRSupernet(nn.Module):
             from optuna_srprune.search_space import SRSearchSpace
             from optuna_srprune.supernet import SRSupernet
 
-            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))
+            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
             supernet = SRSupernet(space).eval()
             config = space.smallest()
             x = torch.rand(1, 3, 12, 12)
@@ -60,14 +66,16 @@ class SRSupernet(nn.Module):
         self.scale = space.scale
         self.max_width = max(space.widths)
         self.convs = nn.ModuleDict()
-        for kind in space.block_kinds:
-            for spec in cached_specs(self._full_config(kind)):
-                key = self._key(spec.name, kind)
+        for kind, tail in itertools.product(space.block_kinds, space.tails):
+            for spec in cached_specs(dataclasses.replace(space.full(kind), tail=tail)):
+                key = self._key(spec, kind)
                 if key not in self.convs:
-                    self.convs[key] = ElasticConv2d(spec.in_channels, spec.out_channels, spec.kernel)
+                    self.convs[key] = _elastic_layer(spec, kind, reparam_head="ecb" in space.block_kinds)
         with torch.no_grad():  # start close to the nearest-neighbour skip: a small tail
-            self._layer("tail").weight.mul_(0.1)
-            self._layer("tail").bias.zero_()
+            for tail in space.tails:
+                layer = self._layer(_tail_key(tail))
+                layer.weight.mul_(0.1)
+                layer.bias.zero_()
         self._active: SubnetConfig | None = None
         self._validated: set[SubnetConfig] = set()
 
@@ -97,12 +105,12 @@ class SRSupernet(nn.Module):
         self._validate(config)
         net = SRNet(config)
         for spec in net.specs:
-            source = self._elastic(spec, config)
+            weight, bias = self._elastic(spec, config).sliced(spec.in_channels, spec.out_channels)
             target = net.conv(spec.name)
             with torch.no_grad():
-                target.weight.copy_(source.weight[: spec.out_channels, : spec.in_channels])
+                target.weight.copy_(weight)
                 assert target.bias is not None
-                target.bias.copy_(source.bias[: spec.out_channels])
+                target.bias.copy_(bias)
         return net.train(self.training)
 
     # ----------------------------------------------------------------- importance ordering
@@ -115,8 +123,12 @@ class SRSupernet(nn.Module):
         too: the outputs of the head and of every block's last conv, the inputs of every block's first
         conv and of the tail, scored by the summed L1 norms of all producers. The largest networks
         compute exactly the same function afterwards; smaller slices then keep the most important
-        channels.
+        channels. Trunk sorting is not defined for spaces with ``ecb`` blocks or the ``deconv`` tail
+        (their folded branches would have to be permuted too); ``ecb`` blocks have one layer, so
+        nothing inside them is sorted.
         """
+        if trunk and ("ecb" in self.space.block_kinds or "deconv" in self.space.tails):
+            raise ConfigError("Trunk channels cannot be sorted in a space with ecb blocks or a deconv tail.")
         for i in range(self.space.max_depth):
             for kind in self.space.block_kinds:
                 layers = self._block_layers(i, kind)
@@ -202,32 +214,44 @@ class SRSupernet(nn.Module):
             self.space.validate(config)
             self._validated.add(config)
 
-    def _full_config(self, kind: str) -> SubnetConfig:
-        block = BlockConfig(kind, self.space.unpruned_channels(kind, self.max_width))
-        return SubnetConfig(self.scale, self.max_width, (block,) * self.space.max_depth)
-
-    def _elastic(self, spec: LayerSpec, config: SubnetConfig) -> ElasticConv2d:
-        """The elastic conv holding the weights of layer ``spec`` of ``config``."""
+    def _elastic(self, spec: LayerSpec, config: SubnetConfig) -> ElasticConv2d | ElasticDeconv2d:
+        """The elastic layer holding the weights of layer ``spec`` of ``config``."""
         kind = ""
         if spec.name.startswith("block"):
             kind = config.blocks[int(spec.name[len("block") :].split(".")[0])].kind
-        return self._layer(self._key(spec.name, kind))
+        return self._layer(self._key(spec, kind))
 
     @staticmethod
-    def _key(layer_name: str, kind: str) -> str:
-        if not layer_name.startswith("block"):
-            return layer_name
-        block, conv = layer_name.split(".")
+    def _key(spec: LayerSpec, kind: str) -> str:
+        if spec.name == "tail":
+            return _tail_key("deconv" if spec.op == "deconv" else "conv3x3")
+        if not spec.name.startswith("block"):
+            return spec.name
+        block, conv = spec.name.split(".")
         return f"{block}_{kind}_{conv}"
 
-    def _layer(self, key: str) -> ElasticConv2d:
+    def _layer(self, key: str) -> Any:
         layer = self.convs[key]
-        assert isinstance(layer, ElasticConv2d)
+        assert isinstance(layer, (ElasticConv2d, ElasticDeconv2d))
         return layer
 
     def _block_layers(self, index: int, kind: str) -> list[ElasticConv2d]:
-        names = [s.name for s in cached_specs(self._full_config(kind)) if s.name.startswith(f"block{index}.")]
-        return [self._layer(self._key(name, kind)) for name in names]
+        specs = [s for s in cached_specs(self.space.full(kind)) if s.name.startswith(f"block{index}.")]
+        return [self._layer(self._key(spec, kind)) for spec in specs]
+
+
+def _tail_key(tail: str) -> str:
+    # The 3x3 tail keeps the key it had before tails were searchable, so old checkpoints load.
+    return "tail" if tail == "conv3x3" else f"tail_{tail}"
+
+
+def _elastic_layer(spec: LayerSpec, kind: str, reparam_head: bool) -> ElasticConv2d | ElasticDeconv2d:
+    if spec.op == "deconv":
+        return ElasticDeconv2d(spec.in_channels, spec.out_channels, spec.kernel)
+    # The head trains as an ECB in spaces with ecb blocks (ECBSR's head is one), as plain elsewhere.
+    if (kind == "ecb" and spec.name.startswith("block")) or (spec.name == "head" and reparam_head):
+        return ReparamConv2d(spec.in_channels, spec.out_channels)
+    return ElasticConv2d(spec.in_channels, spec.out_channels, spec.kernel)
 
 
 def _l1(layer: ElasticConv2d) -> torch.Tensor:

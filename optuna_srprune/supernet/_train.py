@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 import contextlib
+import copy
 import dataclasses
 import math
 import os
@@ -20,7 +22,6 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from optuna_srprune.config import BlockConfig
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.data import PairedDataset
 from optuna_srprune.data import PatchSampler
@@ -44,9 +45,12 @@ class TrainSettings:
     Every training step draws one batch of LR patches and runs the *sandwich*: the largest subnet
     (L1 to HR), the smallest and ``num_random`` random subnets (L1 to HR and L1 to the largest's
     detached output, weighted by ``distill_weight``: in-place distillation). Since the largest subnet
-    is all ``edsr`` blocks, every ``kind_every``-th step one random member is replaced by the widest
-    subnet of the other block kinds in turn (e.g. all ``wdsr`` blocks, unpruned). Adam with a linear
-    warm-up then a cosine decay to ``min_lr_ratio * lr``.
+    is made of one block kind, every ``kind_every``-th step one random member is replaced by the widest
+    subnet of the other block kinds in turn (e.g. all ``ecb`` blocks, unpruned). With a ``band`` and a
+    cost function (the trainer's ``cost``: predicted latency, or MACs), a share ``band_share`` of the
+    random subnets is drawn inside the band, where searches look. Adam with a linear warm-up then a
+    cosine decay to ``min_lr_ratio * lr``; an exponential moving average of the weights (``ema_decay``)
+    is what validation scores and what ships.
 
     Example:
 
@@ -71,11 +75,15 @@ class TrainSettings:
         checkpoint_every: Save a checkpoint every that many steps.
         validate_every: Set5 PSNR of the largest and smallest subnets every that many steps (0: never).
         channels_last: Run convolutions in channels-last memory format (faster on CPU).
+        band: ``(low, high)`` cost range (in the unit of the trainer's ``cost``) that random subnets
+            are drawn from, or ``None`` for uniform draws.
+        band_share: Share of the random subnets drawn inside ``band`` (the rest uniformly).
+        ema_decay: Decay of the weights' moving average (0: none; the raw weights are validated).
     """
 
     steps: int
     batch_size: int = 16
-    patch_size: int = 32
+    patch_size: int = 48
     lr: float = 1e-3
     min_lr_ratio: float = 0.01
     warmup_steps: int = 200
@@ -86,6 +94,9 @@ class TrainSettings:
     checkpoint_every: int = 500
     validate_every: int = 500
     channels_last: bool = True
+    band: tuple[float, float] | None = None
+    band_share: float = 0.75
+    ema_decay: float = 0.999
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "patch_size", "checkpoint_every", "kind_every"):
@@ -96,6 +107,13 @@ class TrainSettings:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}.")
         if self.lr <= 0 or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.distill_weight <= 1:
             raise ConfigError("Need lr > 0, 0 <= min_lr_ratio <= 1 and 0 <= distill_weight <= 1.")
+        if not 0 <= self.band_share <= 1 or not 0 <= self.ema_decay < 1:
+            raise ConfigError("Need 0 <= band_share <= 1 and 0 <= ema_decay < 1.")
+        if self.band is not None:
+            low, high = self.band
+            if not 0 <= low < high:
+                raise ConfigError(f"band must be (low, high) with 0 <= low < high, got {self.band}.")
+            object.__setattr__(self, "band", (float(low), float(high)))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -103,7 +121,10 @@ class TrainSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("band") is not None:
+            values["band"] = tuple(values["band"])
+        return cls(**values)
 
     def learning_rate(self, step: int) -> float:
         """Learning rate of step ``step`` (0-based): linear warm-up, then cosine decay."""
@@ -167,7 +188,7 @@ class SupernetTrainer:
             from optuna_srprune.search_space import SRSearchSpace
             from optuna_srprune.supernet import SupernetTrainer, TrainSettings
 
-            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))
+            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
             trainer = SupernetTrainer(
                 space, [default_validation_dir()], "/tmp/supernet.pt", TrainSettings(steps=2, batch_size=2)
             )
@@ -187,6 +208,8 @@ class SupernetTrainer:
         validation: Images for the periodic PSNR (default: the embedded Set5).
         init_from: A supernet checkpoint of the same space at any scale whose weights start a new run
             (every layer but the scale-specific tail; e.g. x4 from x2). Ignored when resuming.
+        cost: A subnet's cost in the unit of ``settings.band`` (e.g. a latency predictor's
+            ``predict``); needed when ``settings.band`` is set.
     """
 
     def __init__(
@@ -198,12 +221,16 @@ class SupernetTrainer:
         resume: bool = False,
         validation: ValidationSet | None = None,
         init_from: PathLike | None = None,
+        cost: Callable[[SubnetConfig], float] | None = None,
     ) -> None:
         self.space, self.out, self.folders = space, Path(out), [str(f) for f in folders]
         ckpt = self._read_resume(resume)
         if ckpt is not None:
             settings = self._merge_settings(TrainSettings.from_dict(ckpt["train"]), settings)
         self.settings = settings
+        if settings.band is not None and cost is None:
+            raise ConfigError("Training in a cost band needs a cost function (e.g. a latency predictor).")
+        self.cost = cost
         torch.manual_seed(settings.seed)
         self.supernet = SRSupernet(space)
         self.optimizer = torch.optim.Adam(self.supernet.parameters(), lr=settings.lr)
@@ -215,10 +242,13 @@ class SupernetTrainer:
         self.history: list[dict[str, Any]] = []
         self._validation = validation
         self._stop_requested = False
+        self.ema = copy.deepcopy(self.supernet).requires_grad_(False)
         if ckpt is not None:
             self._restore(ckpt)
         elif init_from is not None:
             self._init_from(init_from)
+            self.ema.load_state_dict(self.supernet.state_dict())
+        self.band_probes = self._band_probes()
 
     # ----------------------------------------------------------------- resume
     def _read_resume(self, resume: bool) -> dict[str, Any] | None:
@@ -242,6 +272,7 @@ class SupernetTrainer:
 
     def _restore(self, ckpt: dict[str, Any]) -> None:
         self.supernet.load_weights(ckpt["model"], self.out)
+        self.ema.load_weights(ckpt.get("ema", ckpt["model"]), self.out)
         try:
             self.optimizer.load_state_dict(ckpt["optimizer"])
             self.sampler.load_state_dict(ckpt["sampler"])
@@ -267,8 +298,8 @@ class SupernetTrainer:
             {
                 **self.supernet.checkpoint_header(),
                 "model": self.supernet.state_dict(),
+                "ema": self.ema.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
-                "scheduler": {"kind": "warmup-cosine", "step": self.step, **self.settings.to_dict()},
                 "train": self.settings.to_dict(),
                 "step": self.step,
                 "sampler": self.sampler.state_dict(),
@@ -284,7 +315,7 @@ class SupernetTrainer:
         """The subnets trained at ``step``: largest first (the teacher), then the students."""
         space = self.space
         members = [space.largest(), space.smallest()]
-        randoms = [space.sample(self.rng) for _ in range(self.settings.num_random)]
+        randoms = [self._draw() for _ in range(self.settings.num_random)]
         others = self._other_kinds()
         if others and step % self.settings.kind_every == self.settings.kind_every - 1:
             widest = others[(step // self.settings.kind_every) % len(others)]
@@ -292,13 +323,34 @@ class SupernetTrainer:
         return members + randoms
 
     def _other_kinds(self) -> list[SubnetConfig]:
-        largest, width = self.space.largest(), max(self.space.widths)
-        configs = []
-        for kind in self.space.block_kinds:
-            if kind != largest.blocks[0].kind:
-                block = BlockConfig(kind, self.space.unpruned_channels(kind, width))
-                configs.append(SubnetConfig(self.space.scale, width, (block,) * self.space.max_depth))
-        return configs
+        largest = self.space.largest().blocks[0].kind
+        return [self.space.full(kind) for kind in self.space.block_kinds if kind != largest]
+
+    def _draw(self, rng: np.random.Generator | None = None, in_band: bool | None = None) -> SubnetConfig:
+        """A random subnet: inside the band with probability ``band_share``, else uniform."""
+        rng = self.rng if rng is None else rng
+        band = self.settings.band
+        if band is None or not (in_band if in_band is not None else rng.random() < self.settings.band_share):
+            return self.space.sample(rng)
+        assert self.cost is not None
+        best, best_gap = None, math.inf
+        for _ in range(256):  # rejection sampling; the nearest draw if the band is hard to hit
+            config = self.space.sample(rng)
+            value = self.cost(config)
+            gap = max(band[0] - value, value - band[1], 0.0)
+            if gap == 0.0:
+                return config
+            if gap < best_gap:
+                best, best_gap = config, gap
+        assert best is not None
+        return best
+
+    def _band_probes(self, count: int = 3) -> list[SubnetConfig]:
+        """Fixed subnets inside the band whose PSNR is tracked by :meth:`validate`."""
+        if self.settings.band is None:
+            return []
+        rng = np.random.Generator(np.random.PCG64(self.settings.seed + 2))
+        return [self._draw(rng, in_band=True) for _ in range(count)]
 
     def train_step(self) -> dict[str, float]:
         """One optimizer step on the next batch; returns the L1 losses of the members."""
@@ -322,24 +374,36 @@ class SupernetTrainer:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.step += 1
+        self._update_ema()
         return losses
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.settings.ema_decay
+        if decay == 0:
+            self.ema.load_state_dict(self.supernet.state_dict())
+            return
+        decay = min(decay, (1 + self.step) / (10 + self.step))  # average over few steps at first
+        ema_params = list(self.ema.parameters())
+        torch._foreach_lerp_(ema_params, list(self.supernet.parameters()), 1.0 - decay)
 
     # ----------------------------------------------------------------- validation
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Set5 PSNR (dB) of the largest and smallest subnets."""
+        """Set5 PSNR (dB) of the moving-average weights: the largest, the smallest and the band probes."""
         if self._validation is None:
             self._validation = ValidationSet(None, self.space.scale)
-        self.supernet.eval()
+        self.ema.eval()
+        probes = [("largest", self.space.largest()), ("smallest", self.space.smallest())]
+        probes += [(f"band{i}", config) for i, config in enumerate(self.band_probes)]
         result = {}
-        for name, config in (("largest", self.space.largest()), ("smallest", self.space.smallest())):
+        for name, config in probes:
             scale = self.space.scale
             values = [
-                psnr_torch(self.supernet(p.lr[None], config).clamp(0, 1), p.hr[None], scale, p.is_gray)
+                psnr_torch(self.ema(p.lr[None], config).clamp(0, 1), p.hr[None], scale, p.is_gray)
                 for p in self._validation
             ]
             result[f"psnr_{name}"] = float(np.mean(values))
-        self.supernet.train()
         return result
 
     # ----------------------------------------------------------------- the loop
@@ -388,10 +452,11 @@ class SupernetTrainer:
             record.update({f"loss_{k}": round(v, 5) for k, v in smooth.items()})
             self.history.append(record)
             bar.set_postfix(self._postfix(smooth), refresh=False)
+            band = " ".join(f"{record[k]:.2f}" for k in sorted(record) if k.startswith("psnr_band"))
             bar.write(
                 f"step {self.step}: Set5 PSNR largest {record['psnr_largest']:.2f} dB, smallest "
-                f"{record['psnr_smallest']:.2f} dB, loss {smooth.get('largest', 0):.4f} "
-                f"({self.elapsed / 60:.1f} min)",
+                f"{record['psnr_smallest']:.2f} dB{', band ' + band if band else ''}, loss "
+                f"{smooth.get('largest', 0):.4f} ({self.elapsed / 60:.1f} min)",
                 file=sys.stderr,
             )
         if self.step % self.settings.checkpoint_every == 0:
@@ -428,9 +493,12 @@ class SupernetTrainer:
 def strip_checkpoint(source: PathLike, target: PathLike) -> None:
     """Copy the weights of a training checkpoint to a small, weights-only checkpoint (for shipping).
 
-    The step, elapsed time and validation history are kept for the record.
+    The moving average of the weights is what ships (the raw weights if the run kept none). The step,
+    elapsed time and validation history are kept for the record.
     """
     ckpt = read_checkpoint(source)
     supernet = SRSupernet.load(source)
+    if "ema" in ckpt:
+        supernet.load_weights(ckpt["ema"], source)
     keep = {k: ckpt[k] for k in ("step", "elapsed_s", "history", "train", "data") if k in ckpt}
     supernet.save(target, **keep)

@@ -17,7 +17,7 @@ from optuna_srprune.supernet import SRSupernet
 def tiny_supernet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("supernet") / "tiny.pt"
     torch.manual_seed(0)
-    SRSupernet(SRSearchSpace(scale=2, max_depth=1, widths=(8,))).save(path)
+    SRSupernet(SRSearchSpace(scale=2, max_depth=1, widths=(8,), channel_multiple=4)).save(path)
     return path
 
 

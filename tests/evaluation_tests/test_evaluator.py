@@ -12,7 +12,7 @@ from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.search_space import SRSearchSpace
 from optuna_srprune.supernet import SRSupernet
 
-SPACE = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))
+SPACE = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from optuna_srprune.export import FinetuneSettings
 from optuna_srprune.search_space import SRSearchSpace
 from optuna_srprune.supernet import SRSupernet
 
-SPACE = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))
+SPACE = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
 
 
 @pytest.mark.parametrize(

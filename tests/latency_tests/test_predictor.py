@@ -16,7 +16,7 @@ from optuna_srprune.latency import Timing
 from optuna_srprune.search_space import SRSearchSpace
 
 FP = "test-device|threads=1|float32"
-SPACE = SRSearchSpace(scale=2, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25)
+SPACE = SRSearchSpace(scale=2, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25, channel_multiple=4)
 
 
 def _table(url: str = "sqlite://") -> LatencyTable:

@@ -25,7 +25,7 @@ FP = "test-device|threads=1|float32"
 
 
 def tiny_space(scale: int = 2) -> SRSearchSpace:
-    return SRSearchSpace(scale=scale, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25)
+    return SRSearchSpace(scale=scale, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25, channel_multiple=4)
 
 
 def test_key_round_trip_over_the_default_space(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ from optuna_srprune.search_space import SRSearchSpace
 url, start = sys.argv[1], float(sys.argv[2])
 backend = OnnxRuntimeBackend(threads=1)
 table = LatencyTable(url, backend.fingerprint())
-space = SRSearchSpace(scale=2, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25)
+space = SRSearchSpace(scale=2, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25, channel_multiple=4)
 time.sleep(max(0.0, start - time.time()))  # all workers start together
 report = calibrate(backend, table, space, (8, 8), warmup=0, repeats=1, overhead_networks=2, progress=False)
 print(report.measured)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import optuna
 import pytest
 
 from optuna_srprune.config import BlockConfig
+from optuna_srprune.config import layer_specs
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.search_space import SRSearchSpace
@@ -62,8 +64,9 @@ def test_kept_channels_above_what_exists_are_rejected() -> None:
     space = SRSearchSpace(scale=2)
     with pytest.raises(ConfigError, match="at most 16 exist"):
         space.validate(SubnetConfig(2, 16, (BlockConfig("edsr", (24,)),)))
+    wdsr = SRSearchSpace(scale=2, block_kinds=("edsr", "wdsr"), channel_multiple=4)
     with pytest.raises(ConfigError, match="at most 64 exist"):
-        space.validate(SubnetConfig(2, 16, (BlockConfig("wdsr", (80, 16)),)))
+        wdsr.validate(SubnetConfig(2, 16, (BlockConfig("wdsr", (80, 16)),)))
 
 
 def test_depth_outside_the_space_is_rejected() -> None:
@@ -73,3 +76,32 @@ def test_depth_outside_the_space_is_rejected() -> None:
         space.validate(SubnetConfig(2, 16, (block,) * 3))
     with pytest.raises(ConfigError):
         SRSearchSpace(min_depth=0)
+
+
+def test_ecb_pruning_follows_the_trunk_and_widths_follow_the_channel_multiple() -> None:
+    space = SRSearchSpace(scale=2)  # widths 16/32, kept channels multiples of 16
+    config = SubnetConfig(2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (16,)), BlockConfig("ecb", (32,))))
+    space.validate(config)
+    assert space.decode(space.encode(config)) == config
+    with pytest.raises(ConfigError, match="at most 16 exist"):  # the edsr block is entered with 16
+        space.validate(SubnetConfig(2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (32,)))))
+    with pytest.raises(ConfigError, match="tail"):
+        SRSearchSpace(scale=2, tails=("conv3x3",)).validate(dataclasses.replace(config, tail="deconv"))
+    # Every kept count of the space is a multiple of 16, so each choice changes ONNX Runtime's blocking.
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        sampled = space.sample(rng)
+        assert all(c % 16 == 0 for b in sampled.blocks for c in b.channels)
+
+
+def test_layer_universe_covers_every_sampled_network() -> None:
+    space = SRSearchSpace(scale=3, block_kinds=("ecb", "edsr", "wdsr"), max_depth=4)
+    universe = {layer.key() for layer in space.layer_universe(6, 5)}
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        assert {layer.key() for layer in layer_specs(space.sample(rng), 6, 5)} <= universe
+
+
+def test_one_tail_spaces_have_no_tail_parameter() -> None:
+    assert "srprune:tail" not in SRSearchSpace(scale=2, tails=("conv3x3",)).distributions()
+    assert SRSearchSpace(scale=2).distributions()["srprune:tail"].choices == ("conv3x3", "deconv")

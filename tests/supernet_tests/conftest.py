@@ -11,8 +11,16 @@ from optuna_srprune.search_space import SRSearchSpace
 
 @pytest.fixture
 def tiny_space() -> SRSearchSpace:
-    """A small space (both block kinds, two widths) so that tests run in seconds."""
-    return SRSearchSpace(scale=2, max_depth=3, widths=(8, 16), channel_multiple=2)
+    """A small space (every block kind and tail, two widths) so that tests run in seconds."""
+    return SRSearchSpace(
+        scale=2,
+        max_depth=3,
+        widths=(8, 16),
+        block_kinds=("ecb", "edsr", "wdsr"),
+        max_ratio=0.75,
+        ratio_step=0.125,
+        channel_multiple=2,
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 import signal
@@ -44,9 +45,13 @@ def test_resume_equals_uninterrupted(tiny_space: SRSearchSpace, tiny_images: Pat
 
 def test_sandwich_members(tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path) -> None:
     trainer = _trainer(tiny_space, tiny_images, tmp_path / "c.pt")
-    plain, with_wdsr = trainer.sandwich(0), trainer.sandwich(1)
+    every = trainer.settings.kind_every
+    plain = trainer.sandwich(0)
     assert plain[:2] == [tiny_space.largest(), tiny_space.smallest()] and len(plain) == 3
-    assert {b.kind for b in with_wdsr[2].blocks} == {"wdsr"} and with_wdsr[2].width == 16
+    # Every kind_every-th step, one random member is the widest subnet of another kind, in turn.
+    others = [trainer.sandwich(every - 1 + k * every)[2] for k in range(2)]
+    assert [{b.kind for b in c.blocks} for c in others] == [{"ecb"}, {"wdsr"}]
+    assert all(c.width == 16 and c.depth == 3 for c in others)
 
 
 def test_sigterm_saves_a_checkpoint(tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path) -> None:
@@ -85,7 +90,7 @@ def test_validation_history_and_strip(tiny_space: SRSearchSpace, tiny_images: Pa
 
 def test_resume_rejects_another_scale(tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path) -> None:
     SRSupernet(tiny_space).save(tmp_path / "x2.pt")
-    x4 = SRSearchSpace(scale=4, max_depth=3, widths=(8, 16), channel_multiple=2)
+    x4 = dataclasses.replace(tiny_space, scale=4)
     with pytest.raises(CheckpointError, match="x2, not x4"):
         SupernetTrainer(x4, [tiny_images], tmp_path / "x2.pt", SETTINGS, resume=True)
 
@@ -101,12 +106,12 @@ def test_learning_rate_schedule() -> None:
 def test_init_from_another_scale(tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path) -> None:
     x2 = SRSupernet(tiny_space)
     x2.save(tmp_path / "x2.pt")
-    x4_space = SRSearchSpace(scale=4, max_depth=3, widths=(8, 16), channel_multiple=2)
+    x4_space = dataclasses.replace(tiny_space, scale=4)
     settings = TrainSettings(steps=1, batch_size=1, patch_size=8)
     x4 = SupernetTrainer(x4_space, [tiny_images], tmp_path / "x4.pt", settings, init_from=tmp_path / "x2.pt")
     ours, theirs = x4.supernet.state_dict(), x2.state_dict()
     assert torch.equal(ours["convs.block2_wdsr_conv1.weight"], theirs["convs.block2_wdsr_conv1.weight"])
     assert ours["convs.tail.weight"].shape[0] == 48
-    other = SRSearchSpace(scale=4, max_depth=2, widths=(8, 16), channel_multiple=2)
+    other = dataclasses.replace(tiny_space, scale=4, max_depth=2)
     with pytest.raises(CheckpointError, match="another search space"):
         SupernetTrainer(other, [tiny_images], tmp_path / "o.pt", settings, init_from=tmp_path / "x2.pt")
