@@ -88,7 +88,9 @@ def searched_study(tmp_path_factory: pytest.TempPathFactory) -> SearchedStudy:
 
     root = tmp_path_factory.mktemp("searched_study")
     torch.manual_seed(0)
-    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(root / "supernet.pt")
+    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(
+        root / "supernet.pt"
+    )
     (root / "val").mkdir()
     Image.open(default_validation_dir() / "bird.png").crop((64, 64, 160, 160)).save(root / "val/bird.png")
     url = f"sqlite:///{root / 'study.db'}"

@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import dataclasses
 from pathlib import Path
 import sys
 from typing import Any
 
+from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import hr_size
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import lr_size
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.latency._table import DEFAULT_STORAGE
 
 _TRAIN_OPTIONS = {
     # flag: (TrainSettings field, type, help)
     "--batch-size": ("batch_size", positive_int, "LR patches per step (default 16)"),
-    "--patch-size": ("patch_size", positive_int, "side of the LR patches in pixels (default 32)"),
+    "--patch-size": ("patch_size", positive_int, "side of the LR patches in pixels (default 48)"),
     "--lr": ("lr", float, "peak learning rate of Adam (default 1e-3)"),
     "--num-random": ("num_random", int, "random subnets per step besides largest and smallest (default 1)"),
     "--distill-weight": ("distill_weight", float, "weight of in-place distillation (default 0.5)"),
     "--seed": ("seed", int, "seed of weights, patches and subnet draws (default 0)"),
     "--checkpoint-every": ("checkpoint_every", positive_int, "steps between checkpoints (default 500)"),
     "--validate-every": ("validate_every", int, "steps between Set5 PSNR checks, 0: never (default 500)"),
+    "--band-share": ("band_share", float, "share of random subnets drawn in the band (default 0.75)"),
+    "--ema-decay": ("ema_decay", float, "decay of the weights' moving average, 0: none (default 0.999)"),
 }
 
 
@@ -40,7 +46,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
     for flag, (_, kind, text) in _TRAIN_OPTIONS.items():
         train.add_argument(flag, type=kind, default=None, help=text)
+    band = train.add_mutually_exclusive_group()
+    band.add_argument(
+        "--band-ms",
+        nargs=2,
+        type=float,
+        metavar=("LOW", "HIGH"),
+        help="draw random subnets log-uniformly in this predicted latency band (the latency table of "
+        "--backend/--latency-threads/--hr-size in --storage; calibrated if missing)",
+    )
+    band.add_argument(
+        "--band-gmacs",
+        nargs=2,
+        type=float,
+        metavar=("LOW", "HIGH"),
+        help="the same with a band of GMACs at --hr-size (no calibration needed)",
+    )
+    train.add_argument("--backend", default="onnxruntime", help="latency back-end of --band-ms")
+    train.add_argument("--latency-threads", type=positive_int, default=2, help="its threads (default 2)")
+    train.add_argument("--hr-size", type=hr_size, default=(720, 1280), help="HxW output of the band")
+    train.add_argument("--storage", default=DEFAULT_STORAGE, help="database of the latency table")
     train.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    train.add_argument("--device", default="auto", help="cpu, cuda[:N], mps or auto (default: auto)")
     train.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     train.add_argument(
         "--init-from",
@@ -57,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--config", default="largest", metavar="largest|smallest|FILE.json")
     evaluate.add_argument("--data", default=None, metavar="DIR", help="HR images (default: embedded Set5)")
     evaluate.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N], mps or auto (default: cpu)")
     add_json_flag(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -69,6 +97,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.supernet import TrainSettings
     from optuna_srprune.supernet._checkpoint import read_checkpoint
 
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     base = TrainSettings(steps=args.steps)
@@ -77,11 +106,15 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     given = {
         field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _TRAIN_OPTIONS.items()
     }
+    given.update(_band_settings(args))
     settings = dataclasses.replace(
         base, steps=args.steps, **{k: v for k, v in given.items() if v is not None}
     )
     space = SRSearchSpace(scale=args.scale)
-    trainer = SupernetTrainer(space, args.data, args.out, settings, args.resume, init_from=args.init_from)
+    cost = _band_cost(settings.band_cost, args, space) if settings.band is not None else None
+    trainer = SupernetTrainer(
+        space, args.data, args.out, settings, args.resume, init_from=args.init_from, cost=cost, device=device
+    )
     result = trainer.train(progress=True)
     if not args.json:
         print(
@@ -92,6 +125,41 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _band_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``band`` and ``band_cost`` from ``--band-ms`` / ``--band-gmacs`` (nothing if neither is given)."""
+    size = f"{args.hr_size[0]}x{args.hr_size[1]}"
+    if args.band_ms is not None:
+        cost = f"ms:{args.backend}:threads={args.latency_threads}@{size}"
+        return {"band": tuple(args.band_ms), "band_cost": cost}
+    if args.band_gmacs is not None:
+        return {"band": tuple(args.band_gmacs), "band_cost": f"gmacs@{size}"}
+    return {}
+
+
+def _band_cost(description: str, args: argparse.Namespace, space: Any) -> Callable[[SubnetConfig], float]:
+    """The cost function a band was given in (also when resuming a run that had one)."""
+    unit, _, size = description.partition("@")
+    try:
+        height, width = (int(v) for v in size.split("x"))
+    except ValueError:
+        raise ConfigError(f"Cannot rebuild the band's cost {description!r}: its size is not HxW.") from None
+    if unit == "gmacs":
+        lr = lr_size(height, width, space.scale)
+        return lambda config: count_macs(config, *lr) / 1e9
+    kind, backend, threads = (unit.split(":") + ["", "", ""])[:3]
+    if kind != "ms" or not threads.startswith("threads="):
+        raise ConfigError(f"Unknown band cost {description!r}; give --band-ms or --band-gmacs again.")
+    from optuna_srprune.latency import calibrate
+    from optuna_srprune.latency import LatencyPredictor
+    from optuna_srprune.latency import LatencyTable
+    from optuna_srprune.latency import make_backend
+
+    engine = make_backend(backend, threads=int(threads.removeprefix("threads=")))
+    table = LatencyTable(args.storage, engine.fingerprint())
+    calibrate(engine, table, space, (height, width))
+    return LatencyPredictor(table, hr_size=(height, width), backend=engine).predict
+
+
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
@@ -100,6 +168,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.metrics import ssim_torch
     from optuna_srprune.supernet import SRSupernet
 
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.supernet == "default":
@@ -108,11 +177,12 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         supernet = SRSupernet.load(args.supernet, scale=args.scale)
     config = _read_config(args.config, supernet.space, args.scale)
     supernet.set_active(config)
+    supernet.to(device)
     data = ValidationSet(args.data, args.scale)
     psnrs, ssims, macs = [], [], []
     with torch.no_grad():
         for pair in data:
-            sr = supernet(pair.lr[None]).clamp(0, 1)
+            sr = supernet(pair.lr[None].to(device)).clamp(0, 1).cpu()
             psnrs.append(psnr_torch(sr, pair.hr[None], args.scale, pair.is_gray))
             ssims.append(ssim_torch(sr, pair.hr[None], args.scale, pair.is_gray))
             macs.append(count_macs(config, *pair.lr.shape[1:]))

@@ -97,7 +97,8 @@ def finetune(
             from optuna_srprune.search_space import SRSearchSpace
             from optuna_srprune.supernet import SRSupernet
 
-            supernet = SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).eval()
+            space = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
+            supernet = SRSupernet(space).eval()
             net = supernet.extract(supernet.space.smallest())
             teacher = lambda x: supernet(x, supernet.space.largest())
             report = finetune(net, teacher, [default_validation_dir()], FinetuneSettings(steps=2))

@@ -61,7 +61,7 @@ def _layer_name(layer: LayerSpec, index: int) -> str:
 
 
 def weight_shape(layer: LayerSpec) -> tuple[int, int, int, int]:
-    """PyTorch (and ONNX) layout of a layer's weight: ``(out, in, k, k)``, ``(in, out, k, k)`` for a deconv."""
+    """PyTorch (and ONNX) layout of a weight: ``(out, in, k, k)``; ``(in, out, k, k)`` for a deconv."""
     if layer.op == "deconv":
         return (layer.in_channels, layer.out_channels, layer.kernel, layer.kernel)
     return (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)

@@ -229,12 +229,13 @@ class SRSearchSpace:
         kind = max(self.block_kinds, key=lambda k: self._block_macs(k, max(self.widths)))
         return self.full(kind)
 
-    def full(self, kind: str) -> SubnetConfig:
-        """The deepest, widest, unpruned subnet made of ``kind`` blocks only."""
-        width = max(self.widths)
+    def full(self, kind: str, width: int | None = None, depth: int | None = None) -> SubnetConfig:
+        """The unpruned subnet of ``depth`` ``kind`` blocks at ``width`` (default: deepest, widest)."""
+        width = max(self.widths) if width is None else width
+        depth = self.max_depth if depth is None else depth
         block = BlockConfig(kind, self.unpruned_channels(kind, width))
         tail = "conv3x3" if "conv3x3" in self.tails else self.tails[0]
-        return SubnetConfig(self.scale, width, (block,) * self.max_depth, tail)
+        return SubnetConfig(self.scale, width, (block,) * depth, tail)
 
     def smallest(self) -> SubnetConfig:
         """Shallowest, narrowest, most pruned subnet (blocks of the cheapest kind, cheapest tail)."""
@@ -315,7 +316,11 @@ class SRSearchSpace:
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable settings; ``SRSearchSpace(**d)`` rebuilds the space."""
         d = dataclasses.asdict(self)
-        d["widths"], d["block_kinds"], d["tails"] = list(self.widths), list(self.block_kinds), list(self.tails)
+        d["widths"], d["block_kinds"], d["tails"] = (
+            list(self.widths),
+            list(self.block_kinds),
+            list(self.tails),
+        )
         return d
 
     @classmethod

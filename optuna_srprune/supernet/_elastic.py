@@ -86,6 +86,8 @@ class ReparamConv2d(ElasticConv2d):
         max_out: Most output channels.
     """
 
+    edge_filters: torch.Tensor
+
     def __init__(self, max_in: int, max_out: int) -> None:
         super().__init__(max_in, max_out, 3)
         mid = 2 * max_in

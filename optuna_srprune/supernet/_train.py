@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import contextlib
 import copy
 import dataclasses
+import itertools
 import math
 import os
 from pathlib import Path
@@ -77,6 +78,8 @@ class TrainSettings:
         channels_last: Run convolutions in channels-last memory format (faster on CPU).
         band: ``(low, high)`` cost range (in the unit of the trainer's ``cost``) that random subnets
             are drawn from, or ``None`` for uniform draws.
+        band_cost: What the band is measured in, for the record and for resuming (e.g.
+            ``"ms:onnxruntime:threads=2@720x1280"`` or ``"gmacs@720x1280"``).
         band_share: Share of the random subnets drawn inside ``band`` (the rest uniformly).
         ema_decay: Decay of the weights' moving average (0: none; the raw weights are validated).
     """
@@ -95,6 +98,7 @@ class TrainSettings:
     validate_every: int = 500
     channels_last: bool = True
     band: tuple[float, float] | None = None
+    band_cost: str = ""
     band_share: float = 0.75
     ema_decay: float = 0.999
 
@@ -210,6 +214,8 @@ class SupernetTrainer:
             (every layer but the scale-specific tail; e.g. x4 from x2). Ignored when resuming.
         cost: A subnet's cost in the unit of ``settings.band`` (e.g. a latency predictor's
             ``predict``); needed when ``settings.band`` is set.
+        device: Where to train (``"cpu"``, ``"cuda"``...; see :func:`resolve_device`). Checkpoints
+            load on any device.
     """
 
     def __init__(
@@ -222,6 +228,7 @@ class SupernetTrainer:
         validation: ValidationSet | None = None,
         init_from: PathLike | None = None,
         cost: Callable[[SubnetConfig], float] | None = None,
+        device: str | torch.device = "cpu",
     ) -> None:
         self.space, self.out, self.folders = space, Path(out), [str(f) for f in folders]
         ckpt = self._read_resume(resume)
@@ -232,7 +239,8 @@ class SupernetTrainer:
             raise ConfigError("Training in a cost band needs a cost function (e.g. a latency predictor).")
         self.cost = cost
         torch.manual_seed(settings.seed)
-        self.supernet = SRSupernet(space)
+        self.device = torch.device(device)
+        self.supernet = SRSupernet(space).to(self.device)
         self.optimizer = torch.optim.Adam(self.supernet.parameters(), lr=settings.lr)
         self.sampler = PatchSampler(
             PairedDataset(self.folders, space.scale), settings.patch_size, settings.batch_size, settings.seed
@@ -248,6 +256,7 @@ class SupernetTrainer:
         elif init_from is not None:
             self._init_from(init_from)
             self.ema.load_state_dict(self.supernet.state_dict())
+        self.teacher = self._teacher()
         self.band_probes = self._band_probes()
 
     # ----------------------------------------------------------------- resume
@@ -312,9 +321,8 @@ class SupernetTrainer:
 
     # ----------------------------------------------------------------- one step
     def sandwich(self, step: int) -> list[SubnetConfig]:
-        """The subnets trained at ``step``: largest first (the teacher), then the students."""
-        space = self.space
-        members = [space.largest(), space.smallest()]
+        """The subnets trained at ``step``: the teacher first, then the students."""
+        members = [self.teacher, self.space.smallest()]
         randoms = [self._draw() for _ in range(self.settings.num_random)]
         others = self._other_kinds()
         if others and step % self.settings.kind_every == self.settings.kind_every - 1:
@@ -322,23 +330,44 @@ class SupernetTrainer:
             randoms = [widest, *randoms[1:]]
         return members + randoms
 
+    def _teacher(self, kind: str | None = None) -> SubnetConfig:
+        """The largest subnet; with a band, the costliest unpruned one-kind subnet within twice the
+        band's top (compute goes where searches look, not to networks 10x over every budget).
+
+        Args:
+            kind: Only subnets of this block kind (default: any).
+        """
+        space = self.space
+        if self.settings.band is None:
+            return space.largest() if kind is None else space.full(kind)
+        assert self.cost is not None
+        cap = 2.0 * self.settings.band[1]
+        kinds = space.block_kinds if kind is None else (kind,)
+        shapes = itertools.product(kinds, space.widths, range(space.min_depth, space.max_depth + 1))
+        candidates = [space.full(k, width, depth) for k, width, depth in shapes]
+        within = [c for c in candidates if self.cost(c) <= cap]
+        return max(within, key=self.cost) if within else min(candidates, key=self.cost)
+
     def _other_kinds(self) -> list[SubnetConfig]:
-        largest = self.space.largest().blocks[0].kind
-        return [self.space.full(kind) for kind in self.space.block_kinds if kind != largest]
+        """The teacher-like subnet of every other block kind."""
+        return [self._teacher(kind) for kind in self.space.block_kinds if kind != self.teacher.blocks[0].kind]
 
     def _draw(self, rng: np.random.Generator | None = None, in_band: bool | None = None) -> SubnetConfig:
-        """A random subnet: inside the band with probability ``band_share``, else uniform."""
+        """A random subnet: with probability ``band_share`` one whose cost is log-uniform in the band
+        (a target cost is drawn, then the first subnet within 10% of it: uniform draws of the space
+        would crowd the expensive end), else a uniform draw of the space."""
         rng = self.rng if rng is None else rng
         band = self.settings.band
         if band is None or not (in_band if in_band is not None else rng.random() < self.settings.band_share):
             return self.space.sample(rng)
         assert self.cost is not None
+        low = max(band[0], 1e-9)
+        target = math.exp(rng.uniform(math.log(low), math.log(band[1])))
         best, best_gap = None, math.inf
-        for _ in range(256):  # rejection sampling; the nearest draw if the band is hard to hit
+        for _ in range(512):  # the nearest draw if no subnet is that close
             config = self.space.sample(rng)
-            value = self.cost(config)
-            gap = max(band[0] - value, value - band[1], 0.0)
-            if gap == 0.0:
+            gap = abs(math.log(self.cost(config) / target))
+            if gap <= math.log(1.1):
                 return config
             if gap < best_gap:
                 best, best_gap = config, gap
@@ -355,6 +384,7 @@ class SupernetTrainer:
     def train_step(self) -> dict[str, float]:
         """One optimizer step on the next batch; returns the L1 losses of the members."""
         lr_batch, hr_batch = next(self.sampler)
+        lr_batch, hr_batch = lr_batch.to(self.device), hr_batch.to(self.device)
         if self.settings.channels_last:
             lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
         for group in self.optimizer.param_groups:
@@ -384,8 +414,8 @@ class SupernetTrainer:
             self.ema.load_state_dict(self.supernet.state_dict())
             return
         decay = min(decay, (1 + self.step) / (10 + self.step))  # average over few steps at first
-        ema_params = list(self.ema.parameters())
-        torch._foreach_lerp_(ema_params, list(self.supernet.parameters()), 1.0 - decay)
+        ema: list[torch.Tensor] = list(self.ema.parameters())
+        torch._foreach_lerp_(ema, list(self.supernet.parameters()), 1.0 - decay)
 
     # ----------------------------------------------------------------- validation
     @torch.no_grad()
@@ -395,12 +425,19 @@ class SupernetTrainer:
             self._validation = ValidationSet(None, self.space.scale)
         self.ema.eval()
         probes = [("largest", self.space.largest()), ("smallest", self.space.smallest())]
+        if self.teacher != self.space.largest():
+            probes.append(("teacher", self.teacher))
         probes += [(f"band{i}", config) for i, config in enumerate(self.band_probes)]
         result = {}
         for name, config in probes:
             scale = self.space.scale
             values = [
-                psnr_torch(self.ema(p.lr[None], config).clamp(0, 1), p.hr[None], scale, p.is_gray)
+                psnr_torch(
+                    self.ema(p.lr[None].to(self.device), config).clamp(0, 1).cpu(),
+                    p.hr[None],
+                    scale,
+                    p.is_gray,
+                )
                 for p in self._validation
             ]
             result[f"psnr_{name}"] = float(np.mean(values))

@@ -84,7 +84,14 @@ def test_ecb_blocks_set_the_trunk_width_and_the_deconv_tail_upsamples() -> None:
         2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (16,)), BlockConfig("ecb", (32,))), "deconv"
     )
     specs = layer_specs(config, 5, 7)
-    assert [(s.in_channels, s.out_channels) for s in specs] == [(3, 32), (32, 16), (16, 16), (16, 16), (16, 32), (32, 3)]
+    assert [(s.in_channels, s.out_channels) for s in specs] == [
+        (3, 32),
+        (32, 16),
+        (16, 16),
+        (16, 16),
+        (16, 32),
+        (32, 3),
+    ]
     assert [s.opens_block for s in specs] == [False, True, True, False, True, False]
     tail = specs[-1]
     assert (tail.op, tail.kernel, tail.stride, tail.upscale, tail.residual) == ("deconv", 2, 2, 2, "global")

@@ -25,7 +25,9 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Study:
     """Three trials of an untrained tiny x2 supernet, validated on the embedded Set5."""
     root = tmp_path_factory.mktemp("export_study")
     torch.manual_seed(0)
-    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(root / "supernet.pt")
+    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(
+        root / "supernet.pt"
+    )
     url = f"sqlite:///{root / 'study.db'}"
     argv = [
         "search", "--storage", url, "--study", "s", "--scale", "2", "--budget-ms", "1", "--trials", "3",

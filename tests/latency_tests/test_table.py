@@ -25,7 +25,9 @@ FP = "test-device|threads=1|float32"
 
 
 def tiny_space(scale: int = 2) -> SRSearchSpace:
-    return SRSearchSpace(scale=scale, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25, channel_multiple=4)
+    return SRSearchSpace(
+        scale=scale, widths=(8,), max_depth=2, max_ratio=0.5, ratio_step=0.25, channel_multiple=4
+    )
 
 
 def test_key_round_trip_over_the_default_space(tmp_path: Path) -> None:

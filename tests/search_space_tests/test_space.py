@@ -80,7 +80,9 @@ def test_depth_outside_the_space_is_rejected() -> None:
 
 def test_ecb_pruning_follows_the_trunk_and_widths_follow_the_channel_multiple() -> None:
     space = SRSearchSpace(scale=2)  # widths 16/32, kept channels multiples of 16
-    config = SubnetConfig(2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (16,)), BlockConfig("ecb", (32,))))
+    config = SubnetConfig(
+        2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (16,)), BlockConfig("ecb", (32,)))
+    )
     space.validate(config)
     assert space.decode(space.encode(config)) == config
     with pytest.raises(ConfigError, match="at most 16 exist"):  # the edsr block is entered with 16

@@ -29,7 +29,9 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real (untrained) supernet checkpoint and a one-image validation folder."""
     root = tmp_path_factory.mktemp("assets")
     torch.manual_seed(0)
-    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(root / "supernet.pt")
+    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)).save(
+        root / "supernet.pt"
+    )
     (root / "val").mkdir()
     Image.open(default_validation_dir() / "bird.png").crop((0, 0, 128, 128)).save(root / "val/bird.png")
     return root

@@ -66,3 +66,36 @@ def test_train_supernet_command_and_resume(
     assert (result["step"], result["interrupted"]) == (2, False)
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["train"]["patch_size"] == 8 and ckpt["step"] == 2
+
+
+def test_train_supernet_in_a_macs_band_resumes_with_the_same_cost(
+    tiny_images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "band.pt"
+    argv = ["train-supernet", "--scale", "2", "--data", str(tiny_images), "--out", str(out), "--json"]
+    small = ["--batch-size", "1", "--patch-size", "8", "--validate-every", "0", "--threads", "1"]
+    band = ["--band-gmacs", "1.2", "7", "--device", "cpu"]
+    assert main([*argv, "--steps", "1", *small, *band]) == 0
+    assert main([*argv, "--steps", "2", "--resume"]) == 0  # the band and its cost come back
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["step"] == 2 and tuple(ckpt["train"]["band"]) == (1.2, 7.0)
+    assert ckpt["train"]["band_cost"] == "gmacs@720x1280" and "ema" in ckpt
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [("tpu", "Unknown device 'tpu'"), ("cuda:x", "Unknown device"), ("cuda", "no CUDA GPU")],
+)
+def test_bad_device_is_one_clear_line(
+    device: str, message: str, tiny_images: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    argv = ["train-supernet", "--scale", "2", "--data", str(tiny_images), "--steps", "1"]
+    assert main([*argv, "--out", str(tmp_path / "d.pt"), "--device", device]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "d.pt").exists()
+    assert main(["evaluate", "--scale", "2", "--supernet", "default", "--device", device]) == 2
+    assert message in capsys.readouterr().err

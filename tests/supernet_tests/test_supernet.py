@@ -121,7 +121,9 @@ def test_elastic_conv_slices() -> None:
 def _edge_branch(x: torch.Tensor, conv: ReparamConv2d, e: int, cout: int) -> torch.Tensor:
     """1x1 conv, its output padded with its bias, then the scaled fixed edge filter (depthwise)."""
     cin = x.shape[1]
-    t = torch.nn.functional.conv2d(x, conv.edge_weight[e, :cout, :cin, None, None], conv.edge_in_bias[e, :cout])
+    t = torch.nn.functional.conv2d(
+        x, conv.edge_weight[e, :cout, :cin, None, None], conv.edge_in_bias[e, :cout]
+    )
     t = torch.nn.functional.pad(t, (1, 1, 1, 1))
     border = conv.edge_in_bias[e, :cout].view(1, -1, 1, 1).expand_as(t)
     inside = torch.zeros_like(t, dtype=torch.bool)

@@ -5,10 +5,14 @@ import os
 from pathlib import Path
 import signal
 
+import numpy as np
 import pytest
 import torch
 
+from optuna_srprune.config import count_macs
+from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import CheckpointError
+from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.search_space import SRSearchSpace
 from optuna_srprune.supernet import SRSupernet
 from optuna_srprune.supernet import strip_checkpoint
@@ -115,3 +119,48 @@ def test_init_from_another_scale(tiny_space: SRSearchSpace, tiny_images: Path, t
     other = dataclasses.replace(tiny_space, scale=4, max_depth=2)
     with pytest.raises(CheckpointError, match="another search space"):
         SupernetTrainer(other, [tiny_images], tmp_path / "o.pt", settings, init_from=tmp_path / "x2.pt")
+
+
+def _macs(config: SubnetConfig) -> float:
+    return count_macs(config, 10, 10) / 1e3
+
+
+def test_band_draws_cover_the_band_and_cap_the_teacher(
+    tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path
+) -> None:
+    costs = sorted(_macs(tiny_space.sample(np.random.default_rng(i))) for i in range(200))
+    band = (costs[20], costs[100])  # the cheaper half of the space, most of it
+    settings = dataclasses.replace(SETTINGS, band=band, band_cost="kmacs@20x20", band_share=1.0)
+    trainer = SupernetTrainer(tiny_space, [tiny_images], tmp_path / "b.pt", settings, cost=_macs)
+    drawn = [_macs(trainer._draw()) for _ in range(300)]
+    inside = [band[0] / 1.1 <= c <= band[1] * 1.1 for c in drawn]
+    assert sum(inside) >= 0.95 * len(drawn)
+    # Log-uniform in the band: as many draws in its lower half (in log) as in its upper half.
+    middle = (band[0] * band[1]) ** 0.5
+    lower = sum(c < middle for c in drawn)
+    assert 0.3 * len(drawn) < lower < 0.7 * len(drawn)
+    # The teacher is the costliest one-kind subnet within twice the band's top, not the largest.
+    assert _macs(trainer.teacher) <= 2 * band[1] < _macs(tiny_space.largest())
+    assert trainer.sandwich(0)[0] == trainer.teacher
+    assert len(trainer.band_probes) == 3
+    assert all(band[0] / 1.1 <= _macs(c) <= band[1] * 1.1 for c in trainer.band_probes)
+    with pytest.raises(ConfigError, match="cost function"):
+        SupernetTrainer(tiny_space, [tiny_images], tmp_path / "n.pt", settings)
+    with pytest.raises(ConfigError, match="band"):
+        TrainSettings(steps=1, band=(5.0, 1.0))
+
+
+def test_moving_average_is_validated_and_shipped(
+    tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(SETTINGS, ema_decay=0.5, validate_every=3)
+    trainer = SupernetTrainer(tiny_space, [tiny_images], tmp_path / "e.pt", settings)
+    trainer.train(progress=False)
+    raw, ema = trainer.supernet.state_dict(), trainer.ema.state_dict()
+    assert any(not torch.equal(raw[k], ema[k]) for k in raw)
+    assert {"psnr_largest", "psnr_smallest"} <= set(trainer.history[-1])
+    strip_checkpoint(tmp_path / "e.pt", tmp_path / "ship.pt")
+    shipped = SRSupernet.load(tmp_path / "ship.pt").state_dict()
+    assert all(torch.equal(shipped[k], ema[k]) for k in ema)
+    resumed = SupernetTrainer(tiny_space, [tiny_images], tmp_path / "e.pt", settings, resume=True)
+    assert all(torch.equal(resumed.ema.state_dict()[k], ema[k]) for k in ema)
