@@ -2,9 +2,10 @@
 
 For each scale, at 1280x720 output on ONNX Runtime (2 threads):
 
-1. ESPCN, FSRCNN and ECBSR-M4C16 (``benchmarks/baselines``) are trained on the 291 images with the
-   fine-tuning's data, L1 loss, schedule and number of steps, ECBSR re-parameterised into plain 3x3
-   convolutions, exported to ONNX (``results/models/<name>_x<s>.onnx``) and scored on Set5 and Set14;
+1. ESPCN, FSRCNN and ECBSR-M4C16 (``benchmarks/baselines``), trained to a plateau on the 291 images by
+   ``train_baselines.py`` with ReLU (fused by ONNX Runtime; the PReLU variants are timed too), ECBSR
+   re-parameterised into plain 3x3 convolutions, are exported to ONNX
+   (``results/models/<name>_x<s>.onnx``) and scored on Set5 and Set14;
 2. their end-to-end latency is measured (interleaved, :func:`optuna_srprune.latency.time_networks`);
 3. for each baseline, a search (latency-aware sampler, shipped supernet) at a budget of 95% of its
    measured latency (a margin for the predictor's error), plus a real-time x2 search at 33 ms; the
@@ -31,9 +32,10 @@ from _report import RESULTS
 from _report import SHARED_DATA
 from _report import write_json
 from baselines import BASELINES
+from baselines import build
 from baselines import evaluate
 from baselines import export_onnx
-from baselines import train
+from baselines import load_trained
 import numpy as np
 import optuna
 import torch
@@ -73,11 +75,16 @@ def _time_models(paths: list[Path], scale: int, threads: int, repeats: int) -> l
 
 
 def _baselines(args: argparse.Namespace, scale: int) -> list[dict[str, Any]]:
+    """The baselines trained to a plateau by ``train_baselines.py`` (ReLU, which ONNX Runtime fuses),
+    exported and scored; plus each PReLU variant's graph, for its latency only."""
     rows = []
-    for name, model_class in BASELINES.items():
-        torch.manual_seed(args.seed)
-        net = model_class(scale)
-        report = train(net, scale, args.data, args.steps, seed=args.seed)
+    for name in BASELINES:
+        net, record = load_trained(name, scale, "relu")
+        if not record["converged"] and not args.allow_unconverged:
+            raise SystemExit(
+                f"{record['run']} stopped at step {record['step']} of {record['steps']}: finish it with "
+                "train_baselines.py, or pass --allow-unconverged to compare anyway."
+            )
         if hasattr(net, "reparameterize"):
             net.reparameterize()
         path = MODELS / f"{name}_x{scale}.onnx"
@@ -90,13 +97,19 @@ def _baselines(args: argparse.Namespace, scale: int) -> list[dict[str, Any]]:
                 "params": sum(p.numel() for p in net.parameters()),
                 "set5": evaluate(net, None, scale),
                 "set14": evaluate(net, SET14, scale),
-                "train_s": report["elapsed_s"],
+                **{k: v for k, v in record.items() if k != "curve"},
             }
         )
-        print(
-            f"x{scale} {name}: Set5 {rows[-1]['set5']['psnr']:.2f} dB ({report['elapsed_s']:.0f} s)",
-            flush=True,
-        )
+        print(f"x{scale} {name}: Set5 {rows[-1]['set5']['psnr']:.2f} dB ({record['run']})", flush=True)
+        if name != "espcn":  # the published activation, timed untrained: latency only
+            prelu = build(name, scale, "prelu").eval()
+            if hasattr(prelu, "reparameterize"):
+                prelu.reparameterize()
+            path = MODELS / f"{name}_prelu_x{scale}.onnx"
+            export_onnx(prelu, scale, path)
+            rows.append(
+                {"model": f"{name} (PReLU)", "kind": "latency-only", "onnx": str(path.relative_to(RESULTS))}
+            )
     return rows
 
 
@@ -153,7 +166,7 @@ def run_scale(args: argparse.Namespace, scale: int) -> dict[str, Any]:
     calibration = calibrate(backend, LatencyTable(args.storage, backend.fingerprint()), space, HR_SIZE)
     rows = _baselines(args, scale)
     first = _time_models([RESULTS / r["onnx"] for r in rows], scale, args.threads, args.repeats)
-    targets = {r["model"]: 0.95 * t["ms"] for r, t in zip(rows, first)}
+    targets = {r["model"]: 0.95 * t["ms"] for r, t in zip(rows, first) if r["kind"] == "baseline"}
     if scale == 2:
         targets["realtime"] = REALTIME_MS
     rows += [_search_and_export(args, scale, tag, budget) for tag, budget in targets.items()]
@@ -195,7 +208,8 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         f"- command: `{result['command']}`",
         f"- machine: {result['machine']}; date: {result['date']}",
-        f"- training/fine-tuning: {result['steps']} steps, batch 16, 32x32 LR patches of the 291 images, L1",
+        f"- baselines: trained to a plateau by train_baselines.py (see results/baselines/); searched "
+        f"networks fine-tuned {result['steps']} steps; the 291 images, L1",
         "",
     ]
     for case in result["scales"]:
@@ -206,6 +220,9 @@ def _markdown(result: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|",
         ]
         for r in case["rows"]:
+            if r["kind"] == "latency-only":
+                lines.append(f"| {r['model']} | {r['latency_ms']:.1f} ({r['latency_iqr_ms']:.1f}) | | | | |")
+                continue
             lines.append(
                 f"| {r['model']} | {r['latency_ms']:.1f} ({r['latency_iqr_ms']:.1f}) "
                 f"| {r['set5']['psnr']:.2f} / {r['set5']['ssim']:.4f} "
@@ -270,7 +287,10 @@ def _figure(result: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 4])
-    parser.add_argument("--steps", type=int, default=1000, help="training steps of baselines and fine-tuning")
+    parser.add_argument("--steps", type=int, default=1000, help="fine-tuning steps of a searched network")
+    parser.add_argument(
+        "--allow-unconverged", action="store_true", help="compare with baselines whose training is unfinished"
+    )
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)

@@ -23,11 +23,15 @@ import sys
 import time
 from typing import Any
 
-from _report import RESULTS
 from _report import SHARED_DATA
 from _report import write_json
 from baselines import BASELINES
+from baselines import build
+from baselines import CHECKPOINTS
 from baselines import evaluate
+from baselines import PLATEAU_DB
+from baselines import plateau_gain
+from baselines import run_name
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -35,30 +39,6 @@ from tqdm.auto import tqdm
 from optuna_srprune.data import PairedDataset
 from optuna_srprune.data import PatchSampler
 from optuna_srprune.supernet import warmup_cosine
-
-CHECKPOINTS = RESULTS / "baselines"
-PLATEAU_DB = 0.02
-
-
-def run_name(args: argparse.Namespace) -> str:
-    act = "" if args.model == "espcn" else f"_{args.act}"
-    return f"{args.model}{act}_x{args.scale}"
-
-
-def build(args: argparse.Namespace) -> torch.nn.Module:
-    model_class = BASELINES[args.model]
-    return model_class(args.scale) if args.model == "espcn" else model_class(args.scale, act=args.act)
-
-
-def plateau_gain(history: list[dict[str, Any]], steps: int) -> float | None:
-    """Set5 PSNR gained over the last fifth of the schedule (None until the schedule is complete)."""
-    if not history or history[-1]["step"] < steps:
-        return None
-    start = 0.8 * steps
-    before = [h for h in history if h["step"] <= start]
-    if not before:
-        return None
-    return round(history[-1]["set5"] - before[-1]["set5"], 4)
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
@@ -70,7 +50,9 @@ def save(path: Path, state: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", choices=sorted(BASELINES), required=True)
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
     parser.add_argument("--act", choices=("relu", "prelu"), default="relu")
@@ -84,21 +66,28 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="stop (and save) after this long")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", nargs="+", default=[SHARED_DATA / "sr-train" / "T91", SHARED_DATA / "sr-train" / "BSD200"])
+    parser.add_argument(
+        "--data", nargs="+", default=[SHARED_DATA / "sr-train" / "T91", SHARED_DATA / "sr-train" / "BSD200"]
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    name = run_name(args)
+    name = run_name(args.model, args.scale, args.act)
     path = CHECKPOINTS / f"{name}.pt"
     torch.manual_seed(args.seed)
-    net = build(args)
+    net = build(args.model, args.scale, args.act)
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
-    sampler = PatchSampler(PairedDataset([str(d) for d in args.data], args.scale), args.patch_size, args.batch_size, args.seed)
+    sampler = PatchSampler(
+        PairedDataset([str(d) for d in args.data], args.scale), args.patch_size, args.batch_size, args.seed
+    )
     step, elapsed, history = 0, 0.0, []
     if path.exists():
         state = torch.load(path, weights_only=True)
         if state["settings"]["steps"] != args.steps:
-            sys.exit(f"{path} was started with --steps {state['settings']['steps']}; resume with the same schedule.")
+            sys.exit(
+                f"{path} was started with --steps {state['settings']['steps']}; "
+                "resume with the same schedule."
+            )
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state_dict(state["sampler"])
@@ -117,7 +106,9 @@ def main() -> None:
                 "step": step,
                 "elapsed_s": elapsed,
                 "history": history,
-                "settings": {k: (str(v) if k == "data" else v) for k, v in vars(args).items() if k != "minutes"},
+                "settings": {
+                    k: (str(v) if k == "data" else v) for k, v in vars(args).items() if k != "minutes"
+                },
             },
         )
 
@@ -144,19 +135,36 @@ def main() -> None:
             with torch.no_grad():
                 set5 = evaluate(net, None, args.scale)["psnr"]
             net.train()
-            history.append({"step": step, "set5": round(set5, 4), "elapsed_s": round(elapsed), "l1": round(loss.item(), 5)})
+            history.append(
+                {
+                    "step": step,
+                    "set5": round(set5, 4),
+                    "elapsed_s": round(elapsed),
+                    "l1": round(loss.item(), 5),
+                }
+            )
             bar.write(f"{name} step {step}: Set5 {set5:.3f} dB ({elapsed / 60:.0f} min)", file=sys.stderr)
             write_json(
                 f"baselines/{name}.json",
-                {"run": name, "steps": args.steps, "step": step, "elapsed_s": round(elapsed), "curve": history,
-                 "plateau_gain_db": plateau_gain(history, args.steps), "plateau_db": PLATEAU_DB},
+                {
+                    "run": name,
+                    "steps": args.steps,
+                    "step": step,
+                    "elapsed_s": round(elapsed),
+                    "curve": history,
+                    "plateau_gain_db": plateau_gain(history, args.steps),
+                    "plateau_db": PLATEAU_DB,
+                },
             )
         if step % args.checkpoint_every == 0:
             checkpoint()
     bar.close()
     checkpoint()
     gain = plateau_gain(history, args.steps)
-    print(f"{name}: step {step}/{args.steps}, done={step >= args.steps}, last-fifth gain {gain} dB", file=sys.stderr)
+    print(
+        f"{name}: step {step}/{args.steps}, done={step >= args.steps}, last-fifth gain {gain} dB",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

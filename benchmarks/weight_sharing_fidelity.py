@@ -1,6 +1,7 @@
 """Weight-sharing fidelity: does the supernet rank subnets as training them alone would?
 
-Draws ``--subnets`` random subnets of the x2 search space (seeded), scores each on Set5 with weights
+Draws ``--subnets`` random subnets of the x2 search space (seeded; ``--band-gmacs LO HI`` keeps those
+whose MACs at 720p output are in the band searches target), scores each on Set5 with weights
 inherited from the supernet, then fine-tunes each one alone, starting from its inherited weights, with
 the same short schedule and the same patch sequence (Adam, L1, cosine), and scores it again. Reports
 Kendall's tau (and Spearman's rho) between the two rankings. Writes JSON and Markdown to ``--out``
@@ -30,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from optuna_srprune.config import count_macs
+from optuna_srprune.config import lr_size
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.data import PairedDataset
 from optuna_srprune.data import PatchSampler
@@ -70,9 +72,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     supernet = SRSupernet.load(path, scale=2)
     space, rng = supernet.space, np.random.default_rng(args.seed)
     configs: list[SubnetConfig] = []
+    lr_720p = lr_size(720, 1280, 2)
     while len(configs) < args.subnets:
         config = space.sample(rng)
-        if config not in configs:
+        gmacs = count_macs(config, *lr_720p) / 1e9
+        in_band = args.band_gmacs is None or args.band_gmacs[0] <= gmacs <= args.band_gmacs[1]
+        if in_band and config not in configs:
             configs.append(config)
     val, dataset = ValidationSet(None, 2), PairedDataset(args.data, 2)
     rows = []
@@ -137,6 +142,9 @@ def main() -> None:
     parser.add_argument("--patch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--band-gmacs", type=float, nargs=2, default=None, metavar=("LO", "HI"), help="MACs band at 720p"
+    )
     parser.add_argument("--data", nargs="+", default=TRAIN)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")

@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--latency-threads", type=positive_int, default=2, help="its threads (default 2)")
     train.add_argument("--hr-size", type=hr_size, default=(720, 1280), help="HxW output of the band")
     train.add_argument("--storage", default=DEFAULT_STORAGE, help="database of the latency table")
+    train.add_argument(
+        "--channel-multiple",
+        type=positive_int,
+        default=None,
+        help="train the space made for a back-end blocking channels by N (SRSearchSpace.for_backend; "
+        "16 for ONNX Runtime on AVX-512); default: the classic space, or the checkpoint's when resuming",
+    )
     train.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
     train.add_argument("--device", default="auto", help="cpu, cuda[:N], mps or auto (default: auto)")
     train.add_argument("--resume", action="store_true", help="continue from --out if it exists")
@@ -95,14 +102,21 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.search_space import SRSearchSpace
     from optuna_srprune.supernet import SupernetTrainer
     from optuna_srprune.supernet import TrainSettings
+    from optuna_srprune.supernet._checkpoint import checkpoint_space
     from optuna_srprune.supernet._checkpoint import read_checkpoint
 
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     base = TrainSettings(steps=args.steps)
+    space = SRSearchSpace(scale=args.scale)
+    if args.channel_multiple is not None:
+        space = SRSearchSpace.for_backend(args.scale, args.channel_multiple)
     if args.resume and Path(args.out).exists():
-        base = TrainSettings.from_dict(read_checkpoint(args.out).get("train", base.to_dict()))
+        ckpt = read_checkpoint(args.out)
+        base = TrainSettings.from_dict(ckpt.get("train", base.to_dict()))
+        if args.channel_multiple is None:  # a resumed run keeps its space (the trainer checks the scale)
+            space = dataclasses.replace(checkpoint_space(ckpt, args.out), scale=args.scale)
     given = {
         field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _TRAIN_OPTIONS.items()
     }
@@ -110,7 +124,6 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     settings = dataclasses.replace(
         base, steps=args.steps, **{k: v for k, v in given.items() if v is not None}
     )
-    space = SRSearchSpace(scale=args.scale)
     cost = _band_cost(settings.band_cost, args, space) if settings.band is not None else None
     trainer = SupernetTrainer(
         space, args.data, args.out, settings, args.resume, init_from=args.init_from, cost=cost, device=device

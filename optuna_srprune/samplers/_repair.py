@@ -38,6 +38,8 @@ def _shrink_moves(space: SRSearchSpace, params: Params) -> list[Params]:
     narrower = [w for w in space.widths if w < params[f"{p}width"]]
     if narrower:
         moves.append({**params, f"{p}width": max(narrower)})
+    if params.get(f"{p}tail") == "conv3x3" and "deconv" in space.tails:
+        moves.append({**params, f"{p}tail": "deconv"})  # the 1x1 sub-pixel tail costs less
     return moves
 
 

@@ -71,6 +71,8 @@ class SRSearchSpace:
         widths: Head widths to choose from.
         block_kinds: Block families to choose from.
         tails: Tails to choose from (``"conv3x3"``, ``"deconv"``).
+
+    :meth:`for_backend` gives a space made for a back-end's channel blocking.
         max_ratio: Largest pruning ratio of a layer.
         ratio_step: Grid step of the pruning ratios.
         channel_multiple: Kept channel counts are multiples of this.
@@ -81,14 +83,14 @@ class SRSearchSpace:
     scale: int = 2
     min_depth: int = 1
     max_depth: int = 6
-    widths: tuple[int, ...] = (16, 32)
-    block_kinds: tuple[str, ...] = ("ecb", "edsr")
-    max_ratio: float = 0.5
-    ratio_step: float = 0.5
-    channel_multiple: int = 16
+    widths: tuple[int, ...] = (16, 24, 32, 40)
+    block_kinds: tuple[str, ...] = ("edsr", "wdsr")
+    max_ratio: float = 0.75
+    ratio_step: float = 0.125
+    channel_multiple: int = 4
     wdsr_expansion: int = 4
     prefix: str = "srprune:"
-    tails: tuple[str, ...] = TAILS
+    tails: tuple[str, ...] = ("conv3x3",)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "widths", tuple(sorted(set(self.widths))))
@@ -121,6 +123,35 @@ class SRSearchSpace:
             raise ConfigError(f"channel_multiple must be >= 1, got {self.channel_multiple}.")
         if self.wdsr_expansion < 1:
             raise ConfigError(f"wdsr_expansion must be >= 1, got {self.wdsr_expansion}.")
+
+    @classmethod
+    def for_backend(cls, scale: int, channel_multiple: int = 16, **overrides: Any) -> SRSearchSpace:
+        """A space made for a back-end that blocks channels by ``channel_multiple``.
+
+        Widths are one and two blocks, every kept channel count is a whole number of blocks (so every
+        choice changes latency: ONNX Runtime on AVX-512 blocks by 16, on AVX2 by 8), the blocks are
+        ``ecb`` (plain re-parameterisable convs, each prunable) and ``edsr``, and both tails are
+        searched. ``overrides`` replace any other setting.
+
+        Example:
+
+            .. code::
+
+                from optuna_srprune.search_space import SRSearchSpace
+
+                space = SRSearchSpace.for_backend(scale=2, channel_multiple=16)
+                assert space.widths == (16, 32) and space.tails == ("conv3x3", "deconv")
+        """
+        m = channel_multiple
+        settings: dict[str, Any] = {
+            "widths": (m, 2 * m),
+            "block_kinds": ("ecb", "edsr"),
+            "max_ratio": 0.5,
+            "ratio_step": 0.5,
+            "channel_multiple": m,
+            "tails": TAILS,
+        }
+        return cls(scale=scale, **{**settings, **overrides})
 
     # ----------------------------------------------------------------- Optuna side
     def distributions(self) -> dict[str, BaseDistribution]:

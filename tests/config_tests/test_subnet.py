@@ -48,11 +48,11 @@ def test_bad_json_gets_a_config_error(text: str) -> None:
 
 
 def test_macs_and_params_of_the_largest_subnet_match_a_hand_count() -> None:
-    largest = SRSearchSpace(scale=2).largest()  # 6 edsr blocks, width 32, unpruned, 3x3 tail
-    assert largest.summary() == "x2 w32 [" + " ".join(["edsr32"] * 6) + "]"
-    head, block, tail = 3 * 3 * 3 * 32, 2 * (3 * 3 * 32 * 32), 3 * 3 * 32 * 12
+    largest = SRSearchSpace(scale=2).largest()  # 6 edsr blocks, width 40, unpruned
+    assert largest.summary() == "x2 w40 [" + " ".join(["edsr40"] * 6) + "]"
+    head, block, tail = 3 * 3 * 3 * 40, 2 * (3 * 3 * 40 * 40), 3 * 3 * 40 * 12
     assert count_macs(largest, 10, 20) == 10 * 20 * (head + 6 * block + tail)
-    biases = 32 + 6 * (32 + 32) + 12
+    biases = 40 + 6 * (40 + 40) + 12
     assert count_params(largest) == head + 6 * block + tail + biases
 
 

@@ -79,7 +79,7 @@ def test_depth_outside_the_space_is_rejected() -> None:
 
 
 def test_ecb_pruning_follows_the_trunk_and_widths_follow_the_channel_multiple() -> None:
-    space = SRSearchSpace(scale=2)  # widths 16/32, kept channels multiples of 16
+    space = SRSearchSpace.for_backend(scale=2, channel_multiple=16)  # widths 16/32, multiples of 16
     config = SubnetConfig(
         2, 32, (BlockConfig("ecb", (16,)), BlockConfig("edsr", (16,)), BlockConfig("ecb", (32,)))
     )
@@ -97,7 +97,7 @@ def test_ecb_pruning_follows_the_trunk_and_widths_follow_the_channel_multiple() 
 
 
 def test_layer_universe_covers_every_sampled_network() -> None:
-    space = SRSearchSpace(scale=3, block_kinds=("ecb", "edsr", "wdsr"), max_depth=4)
+    space = SRSearchSpace.for_backend(scale=3, channel_multiple=8, block_kinds=("ecb", "edsr", "wdsr"))
     universe = {layer.key() for layer in space.layer_universe(6, 5)}
     rng = np.random.default_rng(1)
     for _ in range(300):
@@ -106,4 +106,6 @@ def test_layer_universe_covers_every_sampled_network() -> None:
 
 def test_one_tail_spaces_have_no_tail_parameter() -> None:
     assert "srprune:tail" not in SRSearchSpace(scale=2, tails=("conv3x3",)).distributions()
-    assert SRSearchSpace(scale=2).distributions()["srprune:tail"].choices == ("conv3x3", "deconv")
+    assert "srprune:tail" not in SRSearchSpace(scale=2).distributions()  # the classic space
+    tails = SRSearchSpace.for_backend(scale=2).distributions()["srprune:tail"]
+    assert tails.choices == ("conv3x3", "deconv")

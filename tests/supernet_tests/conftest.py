@@ -20,6 +20,7 @@ def tiny_space() -> SRSearchSpace:
         max_ratio=0.75,
         ratio_step=0.125,
         channel_multiple=2,
+        tails=("conv3x3", "deconv"),
     )
 
 

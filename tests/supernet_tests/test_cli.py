@@ -74,12 +74,13 @@ def test_train_supernet_in_a_macs_band_resumes_with_the_same_cost(
     out = tmp_path / "band.pt"
     argv = ["train-supernet", "--scale", "2", "--data", str(tiny_images), "--out", str(out), "--json"]
     small = ["--batch-size", "1", "--patch-size", "8", "--validate-every", "0", "--threads", "1"]
-    band = ["--band-gmacs", "1.2", "7", "--device", "cpu"]
+    band = ["--band-gmacs", "1.2", "7", "--device", "cpu", "--channel-multiple", "16"]
     assert main([*argv, "--steps", "1", *small, *band]) == 0
     assert main([*argv, "--steps", "2", "--resume"]) == 0  # the band and its cost come back
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["step"] == 2 and tuple(ckpt["train"]["band"]) == (1.2, 7.0)
     assert ckpt["train"]["band_cost"] == "gmacs@720x1280" and "ema" in ckpt
+    assert ckpt["space"] == SRSearchSpace.for_backend(2, 16).to_dict()  # kept when resuming
     capsys.readouterr()
 
 

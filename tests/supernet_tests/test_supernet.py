@@ -53,7 +53,7 @@ def test_extracted_net_is_physically_small(tiny_space: SRSearchSpace) -> None:
 
 @pytest.mark.parametrize("tail", ["conv3x3", "deconv"])
 def test_output_shape_and_global_skip(tail: str) -> None:
-    space = SRSearchSpace(scale=3, max_depth=1, widths=(8,), channel_multiple=4)
+    space = SRSearchSpace(scale=3, max_depth=1, widths=(8,), channel_multiple=4, tails=("conv3x3", "deconv"))
     supernet = SRSupernet(space)
     config = dataclasses.replace(space.largest(), tail=tail)
     with torch.no_grad():
