@@ -33,6 +33,9 @@ _TRAIN_OPTIONS = {
     "--band-share": ("band_share", float, "share of random subnets drawn in the band (default 0.75)"),
     "--ema-decay": ("ema_decay", float, "decay of the weights' moving average, 0: none (default 0.999)"),
 }
+_TRAIN_SWITCHES = {
+    "--bf16": ("bf16", "train in bfloat16 autocast (float32 weights); faster on CPUs with AVX-512 BF16"),
+}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
     for flag, (_, kind, text) in _TRAIN_OPTIONS.items():
         train.add_argument(flag, type=kind, default=None, help=text)
+    for flag, (_, text) in _TRAIN_SWITCHES.items():
+        train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
     band = train.add_mutually_exclusive_group()
     band.add_argument(
         "--band-ms",
@@ -120,6 +125,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     given = {
         field: getattr(args, flag[2:].replace("-", "_")) for flag, (field, _, _) in _TRAIN_OPTIONS.items()
     }
+    given.update({field: getattr(args, flag[2:]) for flag, (field, _) in _TRAIN_SWITCHES.items()})
     given.update(_band_settings(args))
     settings = dataclasses.replace(
         base, steps=args.steps, **{k: v for k, v in given.items() if v is not None}

@@ -82,6 +82,8 @@ class TrainSettings:
             ``"ms:onnxruntime:threads=2@720x1280"`` or ``"gmacs@720x1280"``).
         band_share: Share of the random subnets drawn inside ``band`` (the rest uniformly).
         ema_decay: Decay of the weights' moving average (0: none; the raw weights are validated).
+        bf16: Run the forward and backward passes in bfloat16 autocast (weights, optimizer and
+            moving average stay float32): about 1.3-2x faster on CPUs with AVX-512 BF16.
     """
 
     steps: int
@@ -101,6 +103,7 @@ class TrainSettings:
     band_cost: str = ""
     band_share: float = 0.75
     ema_decay: float = 0.999
+    bf16: bool = False
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "patch_size", "checkpoint_every", "kind_every"):
@@ -391,13 +394,13 @@ class SupernetTrainer:
             group["lr"] = self.settings.learning_rate(self.step)
         members = self.sandwich(self.step)
         self.supernet.train()
-        teacher = self.supernet(lr_batch, members[0])
+        teacher = self._forward(lr_batch, members[0])
         loss = F.l1_loss(teacher, hr_batch)
         loss.backward()
         losses = {"largest": loss.item()}
         target, alpha = teacher.detach(), self.settings.distill_weight
         for index, config in enumerate(members[1:]):
-            student_loss, l1_hr = distillation_loss(self.supernet(lr_batch, config), hr_batch, target, alpha)
+            student_loss, l1_hr = distillation_loss(self._forward(lr_batch, config), hr_batch, target, alpha)
             student_loss.backward()
             if index == 0:
                 losses["smallest"] = l1_hr.item()
@@ -406,6 +409,10 @@ class SupernetTrainer:
         self.step += 1
         self._update_ema()
         return losses
+
+    def _forward(self, lr_batch: torch.Tensor, config: SubnetConfig) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.settings.bf16):
+            return self.supernet(lr_batch, config).float()
 
     @torch.no_grad()
     def _update_ema(self) -> None:

@@ -164,3 +164,16 @@ def test_moving_average_is_validated_and_shipped(
     assert all(torch.equal(shipped[k], ema[k]) for k in ema)
     resumed = SupernetTrainer(tiny_space, [tiny_images], tmp_path / "e.pt", settings, resume=True)
     assert all(torch.equal(resumed.ema.state_dict()[k], ema[k]) for k in ema)
+
+
+def test_bf16_training_changes_weights_and_keeps_them_float32(
+    tiny_space: SRSearchSpace, tiny_images: Path, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(SETTINGS, bf16=True, steps=2)
+    trainer = SupernetTrainer(tiny_space, [tiny_images], tmp_path / "bf.pt", settings)
+    before = {k: v.clone() for k, v in trainer.supernet.state_dict().items()}
+    losses = trainer.train_step()
+    assert all(np.isfinite(v) for v in losses.values())
+    after = trainer.supernet.state_dict()
+    assert all(v.dtype == torch.float32 for v in after.values())
+    assert any(not torch.equal(before[k], after[k]) for k in before)
