@@ -68,9 +68,10 @@ def test_load_local_module_exports_the_sampler() -> None:
     assert sorted(module.__all__) == ["LatencyAwareSampler", "LatencyModel"]
 
 
-def test_example_runs_offline_and_without_torch() -> None:
-    """Runs ``example.py`` as a script, in a fresh interpreter: its ``optunahub.load_module`` (which
-    downloads from the registry) is pointed at the local package, and torch must stay unimported."""
+def test_examples_run_offline_and_without_torch() -> None:
+    """Runs ``example.py`` as a script and the README's example, in a fresh interpreter: their
+    ``optunahub.load_module`` (which downloads from the registry) is pointed at the local package, and
+    torch must stay unimported."""
     _optunahub()
     code = f"""
 import runpy, sys
@@ -82,6 +83,10 @@ def load_module(package, **kwargs):
 
 optunahub.load_module = load_module
 runpy.run_path({str(PACKAGE_DIR / "example.py")!r}, run_name="__main__")
+# The README's example too (its first python block).
+readme = open({str(PACKAGE_DIR / "README.md")!r}, encoding="utf-8").read()
+snippet = readme.split("```python\\n", 1)[1].split("```", 1)[0]
+exec(compile(snippet, "README.md", "exec"), {{"__name__": "__main__"}})
 assert "torch" not in sys.modules, "the example imported torch"
 """
     result = subprocess.run(
@@ -92,3 +97,4 @@ assert "torch" not in sys.modules, "the example imported torch"
     assert first_line.startswith("30 trials"), result.stdout
     slowest = float(first_line.split(" at ")[1].split(" ms")[0])
     assert slowest <= 100.0
+    assert float(result.stdout.splitlines()[-1]) <= 100.0  # the README's example prints the slowest
