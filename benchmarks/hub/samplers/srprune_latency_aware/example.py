@@ -22,9 +22,11 @@ BUDGET_MS = 100.0
 
 
 class MacsLatency:
-    """Latency in ms at 720p output: a fixed overhead plus a cost per GMAC (rough 2-core CPU figures).
+    """Latency in ms at 720p output: a fixed overhead plus a cost per GMAC.
 
-    Anything with ``predict(config) -> milliseconds`` works as the sampler's latency model.
+    The constants are of the order of ONNX Runtime on 2 CPU cores, where the median network of the
+    x2 space takes about 100 ms. Anything with ``predict(config) -> milliseconds`` works as the
+    sampler's latency model.
     """
 
     def __init__(self, ms_per_gmac: float = 15.0, overhead_ms: float = 5.0) -> None:
