@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 import subprocess
 import sys
@@ -32,10 +33,12 @@ def tiny_space(scale: int = 2) -> SRSearchSpace:
 
 def test_key_round_trip_over_the_default_space(tmp_path: Path) -> None:
     table = LatencyTable(f"sqlite:///{tmp_path / 'k.db'}", FP)
-    for scale in (2, 4):
-        universe = SRSearchSpace(scale=scale).layer_universe(*lr_size(720, 1280, scale))
-        for layer in universe:
-            assert LayerSpec.from_key(layer.key(), layer.name) == layer
+    spaces = [SRSearchSpace(scale=s) for s in (2, 4)] + [SRSearchSpace.for_backend(s) for s in (2, 4)]
+    for space in spaces:
+        universe = space.layer_universe(*lr_size(720, 1280, space.scale))
+        for layer in universe:  # a key names the kernel; where it sits in a block is not part of it
+            plain = dataclasses.replace(layer, opens_block=False)
+            assert LayerSpec.from_key(layer.key(), layer.name) == plain
         table.add_many({layer.key(): Timing(1.0, 0.1, 3) for layer in universe})
         assert {layer.key() for layer in universe} <= set(table.timings())
 
