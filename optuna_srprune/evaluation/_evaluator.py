@@ -28,6 +28,14 @@ class Quality:
     per_image: dict[str, tuple[float, float]]
 
 
+def _device_of(net: Callable[[torch.Tensor], torch.Tensor]) -> torch.device:
+    """Where a module's weights are (the CPU for anything else): its inputs must go there."""
+    if isinstance(net, torch.nn.Module):
+        for parameter in net.parameters():
+            return parameter.device
+    return torch.device("cpu")
+
+
 def receptive_radius(config: SubnetConfig) -> int:
     """How many LR pixels beyond a pixel can influence its output (one per 3x3 conv; a deconv of kernel
     = stride reads one LR pixel per output pixel)."""
@@ -58,6 +66,7 @@ class SupernetEvaluator:
             the embedded Set5.
         tile: Largest LR tile side; larger images are processed in overlapping tiles.
         cache_size: Number of configs whose results are kept.
+        device: Where the supernet runs (e.g. ``"cuda"``); images are moved there and back.
     """
 
     def __init__(
@@ -66,6 +75,7 @@ class SupernetEvaluator:
         val_data: ValidationSet | str | Path | None = None,
         tile: int = 256,
         cache_size: int = 4096,
+        device: str | torch.device = "cpu",
     ) -> None:
         if not isinstance(val_data, ValidationSet):
             val_data = ValidationSet(val_data, supernet.scale)
@@ -73,7 +83,7 @@ class SupernetEvaluator:
             raise ConfigError(
                 f"Validation set is for x{val_data.scale} but the supernet is x{supernet.scale}."
             )
-        self.supernet = supernet.eval()
+        self.supernet = supernet.eval().to(device)
         self.val_data = val_data
         self.tile = tile
         self._cache: OrderedDict[SubnetConfig, Quality] = OrderedDict()
@@ -93,10 +103,6 @@ class SupernetEvaluator:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return quality
-
-    def psnr(self, config: SubnetConfig) -> float:
-        """Mean PSNR (dB) of ``config``."""
-        return self.evaluate(config).psnr
 
     def _evaluate(self, config: SubnetConfig) -> Quality:
         self.supernet.set_active(config)
@@ -133,9 +139,10 @@ def evaluate_network(
     """
     scale = val_data.scale
     per_image = {}
+    device = _device_of(net)
     for pair in val_data:
-        lr = pair.lr.unsqueeze(0)
-        sr = upscale_tiled(net, lr, scale, tile, radius).clamp_(0, 1)
+        lr = pair.lr.unsqueeze(0).to(device)
+        sr = upscale_tiled(net, lr, scale, tile, radius).clamp_(0, 1).cpu()
         hr = pair.hr.unsqueeze(0)
         per_image[pair.name] = (
             psnr_torch(sr, hr, scale, is_gray=pair.is_gray),

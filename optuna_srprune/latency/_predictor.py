@@ -134,10 +134,6 @@ class LatencyPredictor:
             self._overheads[scale] = self.table.overhead(context) or (0.0, 1.0)
         return self._overheads[scale]
 
-    def kernel_ms(self, layer: LayerSpec) -> float:
-        """The latency of one kernel (measured, or interpolated if allowed)."""
-        return self._kernel_ms(layer)[0]
-
     def _layers(self, config: SubnetConfig) -> Sequence[LayerSpec]:
         return layer_specs(config, *lr_size(*self.hr_size, config.scale))
 
