@@ -32,6 +32,7 @@ _TRAIN_OPTIONS = {
     "--validate-every": ("validate_every", int, "steps between Set5 PSNR checks, 0: never (default 500)"),
     "--band-share": ("band_share", float, "share of random subnets drawn in the band (default 0.75)"),
     "--ema-decay": ("ema_decay", float, "decay of the weights' moving average, 0: none (default 0.999)"),
+    "--grad-clip": ("grad_clip", float, "largest gradient norm of a step, 0: none (default 1.0)"),
 }
 _TRAIN_SWITCHES = {
     "--bf16": ("bf16", "train in bfloat16 autocast (float32 weights); faster on CPUs with AVX-512 BF16"),

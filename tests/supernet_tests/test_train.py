@@ -148,6 +148,8 @@ def test_band_draws_cover_the_band_and_cap_the_teacher(
         SupernetTrainer(tiny_space, [tiny_images], tmp_path / "n.pt", settings)
     with pytest.raises(ConfigError, match="band"):
         TrainSettings(steps=1, band=(5.0, 1.0))
+    with pytest.raises(ConfigError, match="grad_clip"):
+        TrainSettings(steps=1, grad_clip=-1.0)
 
 
 def test_moving_average_is_validated_and_shipped(
@@ -158,7 +160,9 @@ def test_moving_average_is_validated_and_shipped(
     trainer.train(progress=False)
     raw, ema = trainer.supernet.state_dict(), trainer.ema.state_dict()
     assert any(not torch.equal(raw[k], ema[k]) for k in raw)
-    assert {"psnr_largest", "psnr_smallest"} <= set(trainer.history[-1])
+    assert {"psnr_largest", "psnr_smallest", "score"} <= set(trainer.history[-1])
+    best = max(trainer.history, key=lambda h: h["score"])  # a diverged run can resume from it
+    assert torch.load(tmp_path / "e.best.pt", weights_only=True)["step"] == best["step"]
     strip_checkpoint(tmp_path / "e.pt", tmp_path / "ship.pt")
     shipped = SRSupernet.load(tmp_path / "ship.pt").state_dict()
     assert all(torch.equal(shipped[k], ema[k]) for k in ema)
