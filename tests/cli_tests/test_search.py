@@ -161,7 +161,6 @@ def test_forty_trials_evaluate_forty_networks(
 def test_repeats_of_another_sampler_reuse_results_and_the_front_lists_each_network_once(
     tmp_path: Path, tiny_supernet: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     # The tiny space has 16 networks: 24 random trials must repeat some.
