@@ -108,3 +108,15 @@ def test_a_repeated_network_reuses_the_earlier_result(evaluator: SupernetEvaluat
         assert "srprune:duplicate_of" not in first.user_attrs
     else:
         assert len(counting.calls) == 2 and "srprune:duplicate_of" not in second.user_attrs
+
+
+def test_distinct_networks_keeps_the_first_trial_of_each() -> None:
+    from optuna_srprune.objective import distinct_networks
+
+    def trial(config: SubnetConfig | None) -> optuna.trial.FrozenTrial:
+        attrs = {} if config is None else {"srprune:config": config.to_json()}
+        return optuna.trial.create_trial(values=[1.0, 1.0], user_attrs=attrs)
+
+    small, large = SPACE.smallest(), SPACE.largest()
+    trials = [trial(small), trial(large), trial(small), trial(None), trial(None)]
+    assert distinct_networks(trials) == [trials[0], trials[1], trials[3], trials[4]]
