@@ -29,7 +29,7 @@ from optuna_srprune.search_space import SRSearchSpace
 _RECLAIM_TOLERANCE = 0.01
 # Size of the pool the first generation is drawn from.
 _DESIGN_POOL = 4096
-# Most networks the search for an unseen one visits before it gives up (about 0.1 s of predictions).
+# Most networks the search for an untaken one visits (decodes and predicts) before it gives up.
 _UNSEEN_MAX_VISITS = 4096
 # Trial states whose network counts as taken: evaluated or being evaluated (a failed one may be retried).
 _TAKEN_STATES = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED)
@@ -255,17 +255,17 @@ class LatencyAwareSampler(BaseSampler):
             self._warned_exhausted = True
             if searched_all:
                 reason = (
-                    f"every network of the search space predicted within the {self._budget_ms:g} ms "
-                    f"budget has been tried ({len(taken)} networks taken)"
+                    "The search space is exhausted: every network predicted within the "
+                    f"{self._budget_ms:g} ms budget has been tried ({len(taken)} networks taken)"
                 )
             else:
                 reason = (
-                    f"none of the {_UNSEEN_MAX_VISITS} networks nearest to the candidate is both "
-                    "untried and within the budget"
+                    f"No untried network found: none of the {_UNSEEN_MAX_VISITS} networks nearest to "
+                    "the candidate is both untried and within the budget"
                 )
             warnings.warn(
-                f"The search space is exhausted: {reason}. Trial {trial.number} repeats a network "
-                "(SRPruneObjective reuses its result); raise the budget or stop the study.",
+                f"{reason}. Trial {trial.number} repeats a network (SRPruneObjective reuses its "
+                "result); raise the budget or stop the study.",
                 UserWarning,
                 stacklevel=2,
             )
