@@ -107,12 +107,16 @@ NETWORK_SETTLE_MS = 60.0
 NETWORK_BURST = 2
 # How many networks are prepared at once (ONNX Runtime sessions with their memory arenas, torch
 # modules with their buffers) when many are timed: at most NETWORK_BLOCK, and no more than fit in
-# NETWORK_BLOCK_MB by an estimate of 3x a network's largest feature map. Measured at x2, 720p out
-# (ORT 1.32): one session held 160 MB (6 edsr40 blocks) to 370 MB (a wdsr block 160 wide), so 32 at
-# once held about 10 GB. Networks are timed interleaved within a block, block after block (see
+# NETWORK_BLOCK_MB by an estimate of 3x a network's largest feature map. At x2, 720p out (ORT 1.32),
+# one session held 50 MB to 370 MB, so the 32 networks of the overhead fit held about 10 GB at once.
+# With these limits the 32 fall into about 23 blocks of 1 to 3, and timing them peaked at 758 MB
+# resident for the whole process (maxrss; 2 threads, 1 round each, a loaded machine): ORT's arena
+# grows in doubling chunks, so a block can hold up to about twice its estimate. A larger limit means
+# more interleaving but more memory: 640 MB gave blocks of 4 at 360x640 out, and calibrate peaked at
+# 713 MB there. Networks are timed interleaved within a block, block after block (see
 # ``LatencyBackend.measure_networks``).
 NETWORK_BLOCK = 4
-NETWORK_BLOCK_MB = 640.0
+NETWORK_BLOCK_MB = 400.0
 
 
 def time_networks(
