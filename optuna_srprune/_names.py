@@ -23,6 +23,7 @@ MEASURED_MS = "srprune:measured_ms"
 MACS = "srprune:macs"
 PARAMS = "srprune:params"
 BUDGET_MS = "srprune:budget_ms"
+DUPLICATE_OF = "srprune:duplicate_of"  # number of the trial whose evaluation of this network was reused
 
 OBJECTIVE_NAMES = ("PSNR (dB)", "Latency (ms)")
 DIRECTIONS: tuple[Literal["maximize", "minimize"], ...] = ("maximize", "minimize")

@@ -115,8 +115,11 @@ def _latency(args: argparse.Namespace) -> dict[str, Any]:
         result["predicted_ms"] = predictor.predict(config)
         _log(args, f"{config.summary()}: predicted {result['predicted_ms']:.2f} ms")
     if args.measure:
+        from tqdm.auto import tqdm
+
         layers = layer_specs(config, *lr_size(args.hr_size[0], args.hr_size[1], args.scale))
-        timing = backend.measure_network(layers, args.scale, repeats=args.repeats)
+        with tqdm(total=args.repeats, desc=f"timing {config.summary()} end to end", unit="round") as bar:
+            timing = backend.measure_network(layers, args.scale, repeats=args.repeats, on_round=bar.update)
         result["measured_ms"], result["measured_spread_ms"] = timing.median_ms, timing.spread_ms
         _log(args, f"{config.summary()}: measured {timing.median_ms:.2f} ms (IQR {timing.spread_ms:.2f})")
     return result

@@ -84,7 +84,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
     vis.check_output_path(args.out)
     study = load_srprune_study(args.storage, args.study)
     points, _ = vis.trial_points(study, args.budget_ms)
-    front = vis.pareto_front(points)
+    front = _each_network_once(vis.pareto_front(points))
     models = vis.spread_over_latency(front, args.models) if args.crops else []
     comparison = _comparison(study, models, args.image) if models else None
     vis.write_report(
@@ -111,6 +111,19 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         "image": None if comparison is None else comparison.name,
         "dashboard_figure": saved,
     }
+
+
+def _each_network_once(front: list[Any]) -> list[Any]:
+    """The front with a network repeated by several trials (same results) listed at its first trial."""
+    seen: set[str] = set()
+    kept = []
+    for point in sorted(front, key=lambda p: (p.latency_ms, p.number)):
+        if point.config is not None:
+            if point.config in seen:
+                continue
+            seen.add(point.config)
+        kept.append(point)
+    return kept
 
 
 def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> Any:

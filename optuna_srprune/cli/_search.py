@@ -173,11 +173,14 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
 
     from optuna_srprune.cli._report import save_figure
     from optuna_srprune.objective import config_of
+    from optuna_srprune.objective import distinct_networks
 
     save_figure(study)  # for optuna-dashboard; skipped where it is not installed
 
-    front = sorted(study.best_trials, key=lambda t: t.values[1])
+    # Each network once: a trial that repeated a network (reusing its result) is not listed again.
+    front = distinct_networks(sorted(study.best_trials, key=lambda t: (t.values[1], t.number)))
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    distinct = len(distinct_networks(sorted(complete, key=lambda t: t.number)))
     rows = [
         {
             "trial": t.number,
@@ -189,13 +192,17 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
     ]
     if not args.json:
         budget = f" under {settings.budget_ms:g} ms" if settings.budget_ms else ""
-        print(f"Pareto front{budget} ({len(front)} of {len(complete)} complete trials):")
+        print(
+            f"Pareto front{budget} ({len(front)} networks; {len(complete)} complete trials evaluated "
+            f"{distinct} distinct networks):"
+        )
         print(f"{'trial':>6} {'PSNR (dB)':>10} {'latency (ms)':>13}  network")
         for t in front:
             print(f"{t.number:>6} {t.values[0]:>10.3f} {t.values[1]:>13.2f}  {config_of(t).summary()}")
     return {
         "study": study.study_name,
         "complete_trials": len(complete),
+        "distinct_networks": distinct,
         "budget_ms": settings.budget_ms,
         "pareto_front": rows,
     }

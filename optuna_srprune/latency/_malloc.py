@@ -40,3 +40,19 @@ def can_keep_freed_memory() -> bool:
     Cached: ``platform.libc_ver`` reads the interpreter's binary, and every back-end asks.
     """
     return platform.libc_ver()[0] == "glibc"
+
+
+def release_freed_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc's ``malloc_trim``); a no-op elsewhere.
+
+    Called after a block of networks was timed and its sessions released, so that a long calibration
+    does not keep the peak of every block it ran. Explicit, so it works even after
+    :func:`keep_freed_memory` (the next block's warm-up runs fault the pages in again before any
+    timed run).
+    """
+    if not can_keep_freed_memory():
+        return
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -13,6 +13,7 @@ from optuna_srprune.config import layer_specs
 from optuna_srprune.config import lr_size
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.latency._backend import LatencyBackend
+from optuna_srprune.latency._malloc import release_freed_memory
 from optuna_srprune.latency._predictor import DEFAULT_HR_SIZE
 from optuna_srprune.latency._predictor import overhead_context
 from optuna_srprune.latency._table import LatencyTable
@@ -97,7 +98,10 @@ def calibrate(
             predictions within 10% in the worst tenth of draws, 32 gave 93-94%; 32 cost about 100 s
             more at x2.
         refit: Refit the overhead even if a fit is stored.
-        progress: Show a tqdm progress bar.
+        progress: Show tqdm progress bars (on stderr) for the kernels and the overhead fit.
+
+    Memory stays bounded: one kernel's session lives at a time, and the overhead networks are timed
+    a few at a time (see :meth:`LatencyBackend.measure_networks`).
     """
     from tqdm.auto import tqdm
 
@@ -121,10 +125,13 @@ def calibrate(
             continue
         (timing,) = backend.measure_layers([layer], warmup=warmup, repeats=repeats)
         measured += table.add(layer.key(), timing)
+        release_freed_memory()  # what the kernel's session freed (glibc keeps it otherwise)
     context = overhead_context(space.scale, lr_h, lr_w)
     overhead = table.overhead(context)
     if overhead_networks and (refit or overhead is None):
-        overhead = _fit_and_store(backend, table, space, (lr_h, lr_w), overhead_networks, warmup, repeats)
+        overhead = _fit_and_store(
+            backend, table, space, (lr_h, lr_w), overhead_networks, warmup, repeats, progress
+        )
     return CalibrationReport(
         len(universe), measured, len(universe) - measured, overhead, time.perf_counter() - start
     )
@@ -138,13 +145,25 @@ def _fit_and_store(
     count: int,
     warmup: int,
     repeats: int,
+    progress: bool = True,
 ) -> tuple[float, float] | None:
+    from tqdm.auto import tqdm
+
     ms = {key: t.median_ms for key, t in table.timings().items()}
     networks = [layer_specs(config, *lr) for config in overhead_configs(space, count)]
-    try:
-        timings = backend.measure_networks(networks, space.scale, warmup=warmup, repeats=repeats)
-    except NotImplementedError:
-        return None  # a replay-only back-end: no overhead term
+    # One step per network and round: a block of n networks advances n steps per round.
+    with tqdm(
+        total=len(networks) * repeats,
+        desc=f"overhead fit x{space.scale} {lr[0]}x{lr[1]}: timing {len(networks)} networks",
+        unit="net-round",
+        disable=not progress,
+    ) as bar:
+        try:
+            timings = backend.measure_networks(
+                networks, space.scale, warmup=warmup, repeats=repeats, on_round=bar.update
+            )
+        except NotImplementedError:
+            return None  # a replay-only back-end: no overhead term
     sums = [sum(ms[layer.key()] for layer in layers) for layers in networks]
     measured = [t.median_ms for t in timings]
     intercept, slope = fit_overhead(sums, measured)

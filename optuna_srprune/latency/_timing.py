@@ -57,6 +57,7 @@ def time_interleaved(
     settle: int = 0,
     settle_ms: float = 0.0,
     burst: int = 1,
+    on_round: Callable[[], object] | None = None,
 ) -> list[Timing]:
     """Time several callables round-robin, so slow drifts in machine load hit them all alike.
 
@@ -64,7 +65,8 @@ def time_interleaved(
     ``settle_ms`` have passed, then ``burst`` timed ones in a row: the untimed calls absorb what
     switching from the previous callable costs (cold caches, another thread pool still spinning),
     which would otherwise land on whichever callable runs next. A callable's timing has
-    ``repeats * burst`` samples.
+    ``repeats * burst`` samples. ``on_round`` (e.g. a progress bar's update) is called after each
+    round, outside the timed calls.
     """
     if repeats < 1 or warmup < 0 or settle < 0 or settle_ms < 0 or burst < 1:
         raise ValueError(
@@ -82,6 +84,8 @@ def time_interleaved(
                 start = time.perf_counter()
                 fn()
                 out.append((time.perf_counter() - start) * 1e3)
+        if on_round is not None:
+            on_round()
     return [summarize(s) for s in samples]
 
 
@@ -101,10 +105,29 @@ def _settle(fn: Callable[[], object], calls: int, ms: float) -> None:
 NETWORK_SETTLE = 1
 NETWORK_SETTLE_MS = 60.0
 NETWORK_BURST = 2
+# How many networks are prepared at once (ONNX Runtime sessions with their memory arenas, torch
+# modules with their buffers) when many are timed: at most NETWORK_BLOCK, and no more than fit in
+# NETWORK_BLOCK_MB by an estimate of 3x a network's largest feature map. At x2, 720p out (ORT 1.32),
+# one session held 50 MB to 370 MB, so the 32 networks of the overhead fit held about 10 GB at once.
+# With these limits the 32 fall into about 23 blocks of 1 to 3, and timing them peaked at 758 MB
+# resident for the whole process (maxrss; 2 threads, 1 round each, a loaded machine): ORT's arena
+# grows in doubling chunks, so a block can hold up to about twice its estimate. A larger limit means
+# more interleaving but more memory: 640 MB gave blocks of 4 at 360x640 out, and calibrate peaked at
+# 713 MB there. Networks are timed interleaved within a block, block after block (see
+# ``LatencyBackend.measure_networks``).
+NETWORK_BLOCK = 4
+NETWORK_BLOCK_MB = 400.0
 
 
-def time_networks(runners: list[Callable[[], object]], warmup: int = 3, repeats: int = 10) -> list[Timing]:
+def time_networks(
+    runners: list[Callable[[], object]],
+    warmup: int = 3,
+    repeats: int = 10,
+    on_round: Callable[[], object] | None = None,
+) -> list[Timing]:
     """End-to-end latency of whole networks, each ``runner`` running one once, by the protocol above.
+
+    ``on_round`` is called after each round (see :func:`time_interleaved`).
 
     Example:
         >>> (timing,) = time_networks([lambda: sum(range(1000))], warmup=1, repeats=3)
@@ -118,4 +141,5 @@ def time_networks(runners: list[Callable[[], object]], warmup: int = 3, repeats:
         settle=NETWORK_SETTLE,
         settle_ms=NETWORK_SETTLE_MS,
         burst=NETWORK_BURST,
+        on_round=on_round,
     )

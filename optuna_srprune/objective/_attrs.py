@@ -10,6 +10,7 @@ import optuna
 from optuna_srprune._names import BUDGET_MS
 from optuna_srprune._names import CONFIG
 from optuna_srprune._names import DIRECTIONS
+from optuna_srprune._names import DUPLICATE_OF
 from optuna_srprune._names import LATENCY_MS
 from optuna_srprune._names import MACS
 from optuna_srprune._names import MEASURED_MS
@@ -26,6 +27,7 @@ __all__ = [
     "BUDGET_MS",
     "CONFIG",
     "DIRECTIONS",
+    "DUPLICATE_OF",
     "LATENCY_MS",
     "MACS",
     "MEASURED_MS",
@@ -84,3 +86,32 @@ def name_objectives(study: optuna.Study) -> None:
 def config_of(trial: optuna.trial.FrozenTrial) -> SubnetConfig:
     """The network a finished trial evaluated."""
     return SubnetConfig.from_json(trial.user_attrs[CONFIG])
+
+
+def find_evaluated(study: optuna.Study, config: SubnetConfig) -> optuna.trial.FrozenTrial | None:
+    """The earliest complete trial of ``study`` that evaluated ``config`` (PSNR recorded), if any."""
+    text = config.to_json()
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        other = trial.user_attrs.get(CONFIG)
+        if other is None or PSNR not in trial.user_attrs or SSIM not in trial.user_attrs:
+            continue
+        if other == text or SubnetConfig.from_json(other) == config:
+            return trial
+    return None
+
+
+def distinct_networks(
+    trials: list[optuna.trial.FrozenTrial],
+) -> list[optuna.trial.FrozenTrial]:
+    """``trials`` with each network once (the first trial of each, in the given order)."""
+    seen: set[str] = set()
+    kept = []
+    for trial in trials:
+        key = trial.user_attrs.get(CONFIG)
+        if key is not None:
+            key = config_of(trial).to_json()  # one spelling per network
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(trial)
+    return kept

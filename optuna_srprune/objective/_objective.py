@@ -20,6 +20,14 @@ class SRPruneObjective:
     params, PSNR/SSIM and latency as ``srprune:*`` user attributes. With ``budget_ms`` it also reports
     the constraint ``latency - budget <= 0``.
 
+    A network is never paid for twice: when a complete trial of the study already evaluated the same
+    network (the same decoded config, whatever the raw parameters), the trial is not evaluated
+    again. It records ``srprune:duplicate_of`` (that trial's number), copies its PSNR/SSIM, and
+    completes with the same values, so the study keeps its number of complete trials and every
+    sampler sees a consistent result; plots and the command line's Pareto front list the network
+    once. ``LatencyAwareSampler`` never proposes a repeat (unless the space is exhausted); other
+    samplers do. Pass ``reuse_results=False`` to evaluate repeats anyway.
+
     Its pieces (``space.suggest``, ``evaluator.evaluate``, ``predictor.predict`` and the recording
     functions of :mod:`optuna_srprune.objective`) are public, so they can go into an objective of your
     own, e.g. one that adds a training hyper-parameter.
@@ -52,6 +60,7 @@ class SRPruneObjective:
         predictor: Predicts a config's latency in milliseconds.
         budget_ms: Optional latency budget, reported as a constraint.
         hr_size: Output size (height, width) at which MACs are recorded; 720p by default.
+        reuse_results: Reuse the result of an earlier complete trial of the same network.
     """
 
     directions = list(_attrs.DIRECTIONS)
@@ -64,6 +73,7 @@ class SRPruneObjective:
         predictor: LatencyModel,
         budget_ms: float | None = None,
         hr_size: tuple[int, int] = (720, 1280),
+        reuse_results: bool = True,
     ) -> None:
         if budget_ms is not None and not budget_ms > 0:
             raise ConfigError(f"The latency budget must be positive, got {budget_ms} ms.")
@@ -75,6 +85,7 @@ class SRPruneObjective:
         self.evaluator = evaluator
         self.predictor = predictor
         self.budget_ms = budget_ms
+        self.reuse_results = reuse_results
         self._lr_size = lr_size(*hr_size, space.scale)
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
@@ -82,6 +93,12 @@ class SRPruneObjective:
         _attrs.record_config(trial, config, *self._lr_size)
         latency = float(self.predictor.predict(config))
         _attrs.record_latency(trial, latency, self.budget_ms)
+        earlier = _attrs.find_evaluated(trial.study, config) if self.reuse_results else None
+        if earlier is not None:
+            psnr = float(earlier.user_attrs[_attrs.PSNR])
+            trial.set_user_attr(_attrs.DUPLICATE_OF, earlier.number)
+            _attrs.record_quality(trial, psnr, float(earlier.user_attrs[_attrs.SSIM]))
+            return psnr, latency
         quality = self.evaluator.evaluate(config)
         _attrs.record_quality(trial, quality.psnr, quality.ssim)
         return quality.psnr, latency

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import functools
 from typing import Any
 from typing import Protocol
+import warnings
 
 import numpy as np
 from optuna.distributions import BaseDistribution
@@ -15,8 +16,11 @@ from optuna.study import Study
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_srprune._names import CONFIG
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.exceptions import SRPruneError
+from optuna_srprune.samplers._repair import nearest_unseen
 from optuna_srprune.samplers._repair import reclaim_free_channels
 from optuna_srprune.samplers._repair import repair
 from optuna_srprune.search_space import SRSearchSpace
@@ -25,6 +29,10 @@ from optuna_srprune.search_space import SRSearchSpace
 _RECLAIM_TOLERANCE = 0.01
 # Size of the pool the first generation is drawn from.
 _DESIGN_POOL = 4096
+# Most networks the search for an untaken one visits (decodes and predicts) before it gives up.
+_UNSEEN_MAX_VISITS = 4096
+# Trial states whose network counts as taken: evaluated or being evaluated (a failed one may be retried).
+_TAKEN_STATES = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED)
 
 
 class LatencyModel(Protocol):
@@ -43,9 +51,19 @@ class LatencyAwareSampler(BaseSampler):
     from what was evaluated. The first ``n_startup_trials`` trials are a design spread evenly over the
     latencies under the budget instead of random points, half of which would be over budget.
 
+    It never proposes a network twice: a candidate that decodes to the network (the
+    :class:`~optuna_srprune.config.SubnetConfig`, not the raw parameters: ratios that round to the same
+    kept channels are one network) of another trial of the study (complete, pruned or running) is
+    moved to the nearest network that is neither taken nor over budget (breadth-first over
+    one-step changes, see ``nearest_unseen``). When every network predicted within the budget is
+    taken, it warns once per process that the space is exhausted and proposes the repaired
+    candidate again (:class:`~optuna_srprune.objective.SRPruneObjective` then reuses the earlier
+    result instead of evaluating it again). Two processes sampling at the very same moment can still
+    draw one network; the objective catches that too.
+
     The sampler keeps no state of its own between trials: the design is a function of the seed and
-    the trial number, and the base sampler keeps its state in the storage, so several processes that
-    share one storage can run the same study.
+    the trial number, the taken networks are read from the study's trials, and the base sampler keeps
+    its state in the storage, so several processes that share one storage can run the same study.
 
     Parameters outside ``space`` (a user's own) are left to the base sampler.
 
@@ -109,6 +127,7 @@ class LatencyAwareSampler(BaseSampler):
         self._base = base_sampler or NSGAIISampler(population_size=n_startup_trials, seed=seed)
         self._dists = space.distributions()
         self._latency_ms: dict[SubnetConfig, float] = {}
+        self._warned_exhausted = False
 
     @property
     def budget_ms(self) -> float:
@@ -140,7 +159,7 @@ class LatencyAwareSampler(BaseSampler):
                 candidate = self._design_point(trial.number)
             else:
                 candidate = self._complete(study, trial, proposed, self._dists)
-            result.update(self._make_feasible(candidate))
+            result.update(self._unseen(study, trial, self._make_feasible(candidate)))
         # The relative space is sampled jointly: what the base sampler left out (its first
         # generation, mutations, parameters new to it) comes from its independent sampling.
         return self._complete(study, trial, result, search_space)
@@ -193,6 +212,64 @@ class LatencyAwareSampler(BaseSampler):
             return repaired
         limit = min(self._budget_ms, self.predict_params(repaired) * (1 + _RECLAIM_TOLERANCE))
         return reclaim_free_channels(self._space, repaired, self.predict_params, limit)
+
+    def taken_configs(self, study: Study, trial: FrozenTrial | None = None) -> set[SubnetConfig]:
+        """The networks of the study's trials (but ``trial``) that are complete, pruned or running.
+
+        Read from each trial's parameters (or, where they are incomplete, its recorded config).
+        """
+        taken = set()
+        for other in study.get_trials(deepcopy=False, states=_TAKEN_STATES):
+            if trial is not None and other.number == trial.number:
+                continue
+            config = self._config_of(other)
+            if config is not None:
+                taken.add(config)
+        return taken
+
+    def _config_of(self, trial: FrozenTrial) -> SubnetConfig | None:
+        try:
+            return self._space.decode(trial.params)
+        except SRPruneError:
+            pass
+        text = trial.user_attrs.get(CONFIG)
+        if text is None:
+            return None
+        try:
+            config = SubnetConfig.from_json(text)
+        except (SRPruneError, ValueError, TypeError, KeyError):
+            return None
+        return config if config.scale == self._space.scale else None
+
+    def _unseen(self, study: Study, trial: FrozenTrial, params: dict[str, Any]) -> dict[str, Any]:
+        """``params``, or the nearest feasible network no other trial has (see the class docs)."""
+        taken = self.taken_configs(study, trial)
+        if self._space.decode(params) not in taken:
+            return params
+        found, searched_all = nearest_unseen(
+            self._space, params, taken, self.predict_params, self._budget_ms, _UNSEEN_MAX_VISITS
+        )
+        if found is not None:
+            return found
+        if not self._warned_exhausted:
+            self._warned_exhausted = True
+            if searched_all:
+                reason = (
+                    "The search space is exhausted: every network predicted within the "
+                    f"{self._budget_ms:g} ms budget has been tried ({len(taken)} networks taken)"
+                )
+            else:
+                reason = (
+                    f"No untried network found: none of the {_UNSEEN_MAX_VISITS} networks nearest to "
+                    "the candidate is both untried and within the budget"
+                )
+            warnings.warn(
+                f"{reason}. Trial {trial.number} repeats a network (SRPruneObjective reuses its "
+                "result); raise the budget or stop the study.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return params
 
     def _design_point(self, index: int) -> dict[str, Any]:
         """The ``index``-th point of a design spread over the feasible latencies.

@@ -1,15 +1,18 @@
-"""Repairing a candidate that is predicted over the latency budget, and reclaiming free channels.
+"""Repairing a candidate that is predicted over the latency budget or already tried, and reclaiming
+free channels.
 
-Both work on parameter dicts of an :class:`~optuna_srprune.search_space.SRSearchSpace`, so that the
+All work on parameter dicts of an :class:`~optuna_srprune.search_space.SRSearchSpace`, so that the
 repaired point is what the base sampler sees (Lamarckian repair) and learns from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set
 from typing import Any
 
 from optuna_srprune.config import BLOCK_KINDS
+from optuna_srprune.config import SubnetConfig
 from optuna_srprune.search_space import SRSearchSpace
 
 Params = dict[str, Any]
@@ -87,3 +90,82 @@ def reclaim_free_channels(
                 break
             current = candidate
     return current
+
+
+def _neighbour_moves(space: SRSearchSpace, params: Params) -> list[Params]:
+    """Every one-step change, cheaper or dearer: a layer's kept channels (to the next count up or
+    down), the depth, the width, a block kind."""
+    p, moves = space.prefix, []
+    step = space.ratio_step
+    config = space.decode(params)
+    for name in _active_ratio_names(space, params):
+        for delta in (step, -step):
+            # Step on until the kept channels change: ratios that round alike are one network.
+            ratio = float(params[name])
+            while True:
+                ratio = round(ratio + delta, 10)
+                if not -1e-9 <= ratio <= space.max_ratio + 1e-9:
+                    break
+                move = {**params, name: max(0.0, ratio)}
+                if space.decode(move) != config:
+                    moves.append(move)
+                    break
+    depth = int(params[f"{p}depth"])
+    for other in (depth - 1, depth + 1):
+        if space.min_depth <= other <= space.max_depth:
+            moves.append({**params, f"{p}depth": other})
+    widths = list(space.widths)
+    index = widths.index(params[f"{p}width"])
+    for other in (index - 1, index + 1):
+        if 0 <= other < len(widths):
+            moves.append({**params, f"{p}width": widths[other]})
+    for i in range(depth):
+        name = f"{p}block{i}.kind"
+        moves += [{**params, name: kind} for kind in space.block_kinds if kind != params[name]]
+    return moves
+
+
+def nearest_unseen(
+    space: SRSearchSpace,
+    params: Params,
+    seen: Set[SubnetConfig],
+    latency_of: LatencyOf,
+    budget_ms: float,
+    max_visits: int = 4096,
+) -> tuple[Params | None, bool]:
+    """The network nearest to ``params`` that is not in ``seen`` and is predicted within the budget.
+
+    Networks are compared as decoded configs, so parameters that round to the same kept channels are
+    one network. The search is breadth-first over one-step changes (:func:`_neighbour_moves`) through
+    feasible networks only; among the unseen ones first found at the smallest number of steps, the
+    one whose predicted latency is closest to that of ``params`` wins (the first on a tie, so the
+    result is deterministic).
+
+    Returns ``(params, True)`` when found; ``(None, True)`` when every feasible network reachable from
+    ``params`` is seen (with a latency that grows with the network, that is every feasible network
+    of the space: each one shrinks step by step to the smallest); ``(None, False)`` when it gave up
+    after visiting ``max_visits`` networks.
+    """
+    target = latency_of(params)
+    visited = {space.decode(params)}
+    frontier = [params]
+    while frontier:
+        found: list[Params] = []
+        following: list[Params] = []
+        for current in frontier:
+            for move in _neighbour_moves(space, current):
+                config = space.decode(move)
+                if config in visited:
+                    continue
+                visited.add(config)
+                if latency_of(move) > budget_ms:
+                    continue  # neither a result nor a way through
+                if config not in seen:
+                    found.append(move)
+                following.append(move)
+        if found:
+            return min(found, key=lambda m: abs(latency_of(m) - target)), True
+        if len(visited) >= max_visits:
+            return None, False
+        frontier = following
+    return None, True

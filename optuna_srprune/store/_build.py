@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import optuna
 
 from optuna_srprune.evaluation import SupernetEvaluator
@@ -29,12 +31,25 @@ def load_predictor(
     """The latency predictor for the study's back-end, calibrating whatever the table lacks."""
     backend = make_backend(settings.backend, threads=settings.threads)
     table = LatencyTable(storage_url, backend.fingerprint())
+    _phase(progress, f"latency table for {backend.fingerprint()}: measuring what it lacks")
     calibrate(backend, table, space, settings.hr_size, progress=progress)
     return LatencyPredictor(table, hr_size=settings.hr_size, backend=backend)
 
 
+def _phase(progress: bool, message: str) -> None:
+    """Say on stderr what a phase that may take a while is doing (with the progress bars)."""
+    if progress:
+        print(f"optuna-srprune: {message}", file=sys.stderr, flush=True)
+
+
 def build_objective(settings: SearchSettings, storage_url: str, progress: bool = True) -> SRPruneObjective:
+    """The study's objective: supernet, validation set and latency predictor (calibrating first).
+
+    With ``progress``, each phase is announced on stderr and calibration shows its progress bars.
+    """
+    _phase(progress, f"loading the x{settings.scale} supernet ({settings.supernet})")
     supernet = load_supernet(settings)
+    _phase(progress, f"loading the validation images ({settings.val_data or 'embedded Set5'})")
     evaluator = SupernetEvaluator(supernet, settings.val_data)
     predictor = load_predictor(settings, supernet.space, storage_url, progress)
     return SRPruneObjective(

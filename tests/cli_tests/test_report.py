@@ -115,3 +115,17 @@ def test_bad_numbers(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     _expect_error(_report(url, "s", tmp_path / "r.html", option, value), capsys, match)
+
+
+def test_the_front_lists_a_repeated_network_once() -> None:
+    from optuna_srprune.cli._report import _each_network_once
+    from optuna_srprune.visualization import TrialPoint
+
+    a, b = '{"a": 1}', '{"b": 2}'
+    front = [
+        TrialPoint(3, 30.0, 2.0, True, "A", a),
+        TrialPoint(1, 30.0, 2.0, True, "A", a),  # a repeat of trial 1's network, same values
+        TrialPoint(2, 31.0, 3.0, True, "B", b),
+        TrialPoint(4, 31.0, 3.0, True, "?", None),  # no config recorded: kept
+    ]
+    assert [p.number for p in _each_network_once(front)] == [1, 2, 4]

@@ -109,3 +109,88 @@ def test_search_json_prints_the_pareto_front(
     assert result["pareto_front"] and {"trial", "psnr", "latency_ms", "config"} <= set(
         result["pareto_front"][0]
     )
+
+
+@pytest.fixture(scope="module")
+def small_supernet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("supernet") / "small.pt"
+    torch.manual_seed(0)
+    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_val(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from PIL import Image
+
+    from optuna_srprune.data import default_validation_dir
+
+    folder = tmp_path_factory.mktemp("val")
+    Image.open(default_validation_dir() / "head.png").crop((0, 0, 48, 48)).save(folder / "head.png")
+    return folder
+
+
+def _configs(url: str) -> list[str]:
+    from optuna.trial import TrialState
+
+    study = optuna.load_study(study_name="s", storage=url)
+    return [t.user_attrs["srprune:config"] for t in study.get_trials(states=(TrialState.COMPLETE,))]
+
+
+@pytest.mark.slow
+def test_forty_trials_evaluate_forty_networks(
+    tmp_path: Path, small_supernet: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    argv = _search(url, small_supernet, "--data", str(small_val), "--json", "--seed", "0")
+    argv[argv.index("--trials") + 1] = "40"
+    argv[argv.index("--budget-ms") + 1] = "100"
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert result["complete_trials"] == 40 and result["distinct_networks"] == 40
+    configs = _configs(url)
+    assert len(configs) == 40 and len(set(configs)) == 40
+    front = [json.dumps(row["config"], sort_keys=True) for row in result["pareto_front"]]
+    assert len(front) == len(set(front))
+
+
+@pytest.mark.slow
+def test_repeats_of_another_sampler_reuse_results_and_the_front_lists_each_network_once(
+    tmp_path: Path, tiny_supernet: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    # The tiny space has 16 networks: 24 random trials must repeat some.
+    argv = _search(url, tiny_supernet, "--data", str(small_val), "--sampler", "random", "--seed", "0")
+    argv[argv.index("--trials") + 1] = "24"
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    study = optuna.load_study(study_name="s", storage=url)
+    configs = _configs(url)
+    repeats = [t for t in study.trials if "srprune:duplicate_of" in t.user_attrs]
+    assert len(configs) == 24 and len(set(configs)) + len(repeats) == 24 and repeats
+    for trial in repeats:
+        earlier = study.trials[trial.user_attrs["srprune:duplicate_of"]]
+        assert earlier.values == trial.values
+        assert earlier.user_attrs["srprune:config"] == trial.user_attrs["srprune:config"]
+    rows = out[out.index("Pareto front") :].strip().splitlines()[2:]
+    networks = [row.split(None, 3)[3] for row in rows]
+    assert networks and len(networks) == len(set(networks))
+    assert f"evaluated {len(set(configs))} distinct networks" in out
+
+
+@pytest.mark.slow
+def test_an_exhausted_space_is_reported(
+    tmp_path: Path, tiny_supernet: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    argv = _search(url, tiny_supernet, "--data", str(small_val), "--json", "--seed", "0")
+    argv[argv.index("--trials") + 1] = "18"
+    argv[argv.index("--budget-ms") + 1] = "100"
+    with pytest.warns(UserWarning, match="search space is exhausted"):
+        assert main(argv) == 0
+    configs = _configs(url)
+    assert len(configs) == 18 and len(set(configs)) == 16

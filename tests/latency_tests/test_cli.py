@@ -80,3 +80,16 @@ def test_password_is_never_printed(capsys) -> None:
     assert main(["calibrate", "--hr-size", "8x8", "--threads", "1", "--storage", url]) == 2
     captured = capsys.readouterr()
     assert "hunter2" not in captured.err + captured.out
+
+
+def test_every_long_phase_shows_progress_on_stderr(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    common = ["--hr-size", "8x8", "--threads", "1", "--storage", url, "--repeats", "1", "--json"]
+    assert main(["calibrate", *common]) == 0
+    captured = capsys.readouterr()
+    assert "calibrate x2" in captured.err and "overhead fit x2 4x4: timing 32 networks" in captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["kernels"] > 0  # stdout: JSON only
+    assert len(captured.out.strip().splitlines()) == 1
+    assert main(["latency", "--config", "smallest", "--measure", *common]) == 0
+    captured = capsys.readouterr()
+    assert "end to end" in captured.err and len(captured.out.strip().splitlines()) == 1

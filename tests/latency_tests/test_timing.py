@@ -40,3 +40,9 @@ def test_summarize_median_and_iqr() -> None:
     assert timing.median_ms == 3.0
     assert timing.repeats == 5
     assert 0 < timing.spread_ms < 100
+
+
+def test_interleaved_calls_on_round_after_each_round() -> None:
+    rounds: list[int] = []
+    time_interleaved([lambda: None, lambda: None], warmup=0, repeats=3, on_round=lambda: rounds.append(1))
+    assert len(rounds) == 3

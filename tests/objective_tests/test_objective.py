@@ -68,3 +68,55 @@ def test_bad_settings(evaluator: SupernetEvaluator) -> None:
         SRPruneObjective(SPACE, evaluator, MacsLatency(), budget_ms=0)
     with pytest.raises(ConfigError, match="x4"):
         SRPruneObjective(SRSearchSpace(scale=4), evaluator, MacsLatency())
+
+
+class _CountingEvaluator:
+    """Counts the networks actually evaluated."""
+
+    def __init__(self, inner: SupernetEvaluator) -> None:
+        self.inner, self.scale = inner, inner.scale
+        self.calls: list[SubnetConfig] = []
+
+    def evaluate(self, config: SubnetConfig):  # noqa: ANN201
+        self.calls.append(config)
+        return self.inner.evaluate(config)
+
+
+def _same_network_twice() -> list[dict]:
+    # At width 8, pruning 0 and 0.125 both keep 8 channels: two parameter sets, one network.
+    network = {"scale": 2, "width": 8, "blocks": [{"kind": "edsr", "channels": [8]}]}
+    first = SPACE.encode(SubnetConfig.from_dict(network))
+    second = {**first, "srprune:block0.ratio0": 0.125, "srprune:block1.kind": "wdsr"}
+    assert SPACE.decode(first) == SPACE.decode(second) and first != second
+    return [first, second]
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_a_repeated_network_reuses_the_earlier_result(evaluator: SupernetEvaluator, reuse: bool) -> None:
+    counting = _CountingEvaluator(evaluator)
+    objective = SRPruneObjective(SPACE, counting, MacsLatency(), budget_ms=5.0, reuse_results=reuse)  # type: ignore[arg-type]
+    study = optuna.create_study(directions=objective.directions)
+    for params in _same_network_twice():
+        study.enqueue_trial(params)
+    study.optimize(objective, n_trials=2)
+    first, second = study.trials
+    assert first.values == second.values and config_of(first) == config_of(second)
+    if reuse:
+        assert len(counting.calls) == 1
+        assert second.user_attrs["srprune:duplicate_of"] == 0
+        assert second.user_attrs["srprune:psnr"] == first.user_attrs["srprune:psnr"]
+        assert "srprune:duplicate_of" not in first.user_attrs
+    else:
+        assert len(counting.calls) == 2 and "srprune:duplicate_of" not in second.user_attrs
+
+
+def test_distinct_networks_keeps_the_first_trial_of_each() -> None:
+    from optuna_srprune.objective import distinct_networks
+
+    def trial(config: SubnetConfig | None) -> optuna.trial.FrozenTrial:
+        attrs = {} if config is None else {"srprune:config": config.to_json()}
+        return optuna.trial.create_trial(values=[1.0, 1.0], user_attrs=attrs)
+
+    small, large = SPACE.smallest(), SPACE.largest()
+    trials = [trial(small), trial(large), trial(small), trial(None), trial(None)]
+    assert distinct_networks(trials) == [trials[0], trials[1], trials[3], trials[4]]

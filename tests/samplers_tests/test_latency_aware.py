@@ -140,3 +140,76 @@ def test_importing_samplers_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _networks(study: optuna.Study, space: SRSearchSpace = SPACE) -> list[SubnetConfig]:
+    return [space.decode(t.params) for t in study.trials]
+
+
+@pytest.mark.parametrize("base", [None, "tpe"])
+def test_no_network_is_proposed_twice(base: str | None) -> None:
+    base_sampler = optuna.samplers.TPESampler(seed=0) if base else None
+    # A tight budget: the repaired candidates crowd at the edge, where repeats happened before.
+    study = _run(LatencyAwareSampler(SPACE, MacsLatency(), 4.0, base_sampler, seed=0), 60)
+    networks = _networks(study)
+    assert len(set(networks)) == len(networks) == 60
+    assert max(t.values[1] for t in study.trials) <= 4.0
+
+
+def test_samplers_in_two_processes_share_what_is_taken() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    model = MacsLatency()
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        config = SPACE.suggest(trial)
+        return float(config.width), model.predict(config)
+
+    for _ in range(3):  # a fresh sampler each time, as a new worker process would have
+        study = optuna.create_study(
+            study_name="s",
+            storage=storage,
+            directions=["maximize", "minimize"],
+            sampler=LatencyAwareSampler(SPACE, model, 10.0, seed=0),
+            load_if_exists=True,
+        )
+        study.optimize(objective, n_trials=8)
+    networks = _networks(study)
+    assert len(networks) == 24 and len(set(networks)) == 24
+
+
+def test_exhausted_space_says_so_instead_of_looping() -> None:
+    tiny = SRSearchSpace(scale=2, max_depth=1, widths=(8,))
+    # edsr keeps 8 or 4 channels; wdsr 32..8 (7 counts) by 8 or 4: 16 networks in all.
+    sampler = LatencyAwareSampler(tiny, MacsLatency(), budget_ms=1e9, seed=0, n_startup_trials=4)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        config = tiny.suggest(trial)
+        return float(sum(config.blocks[0].channels)), MacsLatency().predict(config)
+
+    study.optimize(objective, n_trials=16)
+    assert len(set(_networks(study, tiny))) == 16
+    with pytest.warns(UserWarning, match="search space is exhausted: every network"):
+        study.optimize(objective, n_trials=2)
+    assert len(study.trials) == 18 and len(set(_networks(study, tiny))) == 16
+
+
+def test_nearest_unseen_is_one_step_away_and_feasible() -> None:
+    from optuna_srprune.samplers._repair import nearest_unseen
+
+    model = MacsLatency()
+
+    def latency_of(params: dict) -> float:
+        return model.predict(SPACE.decode(params))
+
+    params = SPACE.encode(SPACE.sample(np.random.default_rng(4)))
+    budget = latency_of(params) + 0.5
+    found, searched = nearest_unseen(SPACE, params, {SPACE.decode(params)}, latency_of, budget)
+    assert searched and found is not None
+    assert SPACE.decode(found) != SPACE.decode(params) and latency_of(found) <= budget
+    changed = [k for k in params if params[k] != found[k]]
+    assert len(changed) == 1
+    # Nothing unseen within the budget: the smallest network alone, and it is taken.
+    smallest = SPACE.encode(SPACE.smallest())
+    found, searched = nearest_unseen(SPACE, smallest, {SPACE.smallest()}, latency_of, latency_of(smallest))
+    assert found is None and searched
