@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="optuna-srprune",
         description="Search super-resolution networks for quality at a latency budget.",
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error (or set SRPRUNE_DEBUG=1)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:
         try:

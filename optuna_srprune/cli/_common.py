@@ -8,11 +8,22 @@ from collections.abc import Iterator
 import contextlib
 import json
 import math
+import os
+from pathlib import Path
 import sys
+import traceback
 from typing import Any
 import warnings
 
+from optuna_srprune._redact import redact
 from optuna_srprune.exceptions import SRPruneError
+
+# Set to 1 (or pass ``--debug``) to see the traceback of an unexpected error.
+DEBUG_ENV = "SRPRUNE_DEBUG"
+# ``--threads`` above this many times the logical CPUs is refused: ORT and torch would create them all.
+THREADS_PER_CPU = 4
+# Optuna's study names are a VARCHAR(512) column.
+MAX_STUDY_NAME = 512
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -26,7 +37,13 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    # JSON has no inf/nan: PSNR of identical images is inf, so spell it as a string.
+    # JSON has no inf/nan: PSNR of identical images is inf, so spell it as a string. NaN is never a
+    # result: it means diverged weights or a corrupt input, so it is an error, not a value.
+    if isinstance(value, float) and math.isnan(value):
+        raise SRPruneError(
+            "The result holds NaN (not a number): the model's weights or the input are corrupt or "
+            "diverged; nothing trustworthy can be reported."
+        )
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
@@ -41,9 +58,21 @@ def emit_json(result: dict[str, Any]) -> None:
     print(json.dumps(_jsonable(result), sort_keys=True), flush=True)
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line, secrets hidden: what the command line prints of an error."""
+    return redact(" ".join(str(text).split()))
+
+
 def fail(message: str, code: int = 2) -> int:
-    print(f"optuna-srprune: error: {message}", file=sys.stderr, flush=True)
+    print(f"optuna-srprune: error: {one_line(message)}", file=sys.stderr, flush=True)
     return code
+
+
+def debug_enabled(args: argparse.Namespace | None = None) -> bool:
+    """Whether unexpected errors show their traceback (``--debug`` or ``SRPRUNE_DEBUG=1``)."""
+    if args is not None and getattr(args, "debug", False):
+        return True
+    return os.environ.get(DEBUG_ENV, "").lower() not in ("", "0", "false", "no")
 
 
 @contextlib.contextmanager
@@ -55,7 +84,9 @@ def warnings_as_messages() -> Iterator[None]:
             yield
         finally:
             for warning in caught:
-                print(f"optuna-srprune: warning: {warning.message}", file=sys.stderr, flush=True)
+                print(
+                    f"optuna-srprune: warning: {one_line(str(warning.message))}", file=sys.stderr, flush=True
+                )
 
 
 def run_handler(handler: Handler, args: argparse.Namespace) -> int:
@@ -66,13 +97,30 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
     """
     try:
         result = handler(args)
+        if getattr(args, "json", False):
+            emit_json(result)
     except SRPruneError as err:
         return fail(str(err))
     except KeyboardInterrupt:
         return fail("interrupted", code=130)
-    if getattr(args, "json", False):
-        emit_json(result)
+    except RecursionError:
+        return fail(f"{_command(args)}: the input is nested too deeply to be read.")
+    except MemoryError:
+        return fail(f"{_command(args)}: out of memory; the input (or a size it asks for) is too large.")
+    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if debug_enabled(args):
+            print(redact(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+        detail = one_line(str(err))[:300] or "(no message)"
+        return fail(
+            f"{_command(args)} failed unexpectedly: {type(err).__name__}: {detail} "
+            f"(rerun with --debug or {DEBUG_ENV}=1 to see the traceback, and please report it)",
+            code=1,
+        )
     return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    return str(getattr(args, "command", None) or "optuna-srprune")
 
 
 def _int_at_least(text: str, minimum: int, what: str) -> int:
@@ -93,6 +141,50 @@ def non_negative_int(text: str) -> int:
     return _int_at_least(text, 0, "an integer >= 0")
 
 
+def threads(text: str) -> int:
+    """A thread count: at least 1, at most ``THREADS_PER_CPU`` times this machine's logical CPUs."""
+    value = _int_at_least(text, 1, "a positive number of threads")
+    limit = THREADS_PER_CPU * (os.cpu_count() or 1)
+    if value > limit:
+        raise argparse.ArgumentTypeError(
+            f"{value} threads is more than {THREADS_PER_CPU} per logical CPU of this machine "
+            f"({os.cpu_count() or 1}); use at most {limit}"
+        )
+    return value
+
+
+def finite_float(text: str) -> float:
+    """A finite number (no ``inf`` or ``nan``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0."""
+    value = finite_float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def study_name(text: str) -> str:
+    """A study name: not blank, printable, at most ``MAX_STUDY_NAME`` characters."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a study name must not be empty")
+    if len(text) > MAX_STUDY_NAME:
+        raise argparse.ArgumentTypeError(
+            f"a study name has at most {MAX_STUDY_NAME} characters, got {len(text)}"
+        )
+    if not text.isprintable():
+        raise argparse.ArgumentTypeError(f"a study name must be printable text, got {text!r}")
+    return text
+
+
 def hr_size(text: str) -> tuple[int, int]:
     """Parse ``HEIGHTxWIDTH`` (e.g. ``720x1280``)."""
     try:
@@ -102,3 +194,37 @@ def hr_size(text: str) -> tuple[int, int]:
     if h < 1 or w < 1:
         raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
     return h, w
+
+
+def read_text(path: str, what: str) -> str:
+    """The UTF-8 text of ``path``, or a :class:`ConfigError` naming ``what`` it should have been."""
+    from optuna_srprune.exceptions import ConfigError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f"{what} {path!r} is not UTF-8 text (byte {err.start}); is it the right file?"
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"Cannot read {what} {path!r}: {err.strerror or type(err).__name__}.") from None
+
+
+def load_config(text: str, space: Any) -> Any:
+    """``--config``: ``largest``, ``smallest`` or a subnet JSON file of ``space``'s scale."""
+    from optuna_srprune.config import SubnetConfig
+    from optuna_srprune.exceptions import ConfigError
+
+    if text in ("largest", "smallest"):
+        return getattr(space, text)()
+    if not Path(text).is_file():
+        raise ConfigError(
+            f"--config must be 'largest', 'smallest' or a JSON file; {text!r} is none of these."
+        )
+    try:
+        config = SubnetConfig.from_json(read_text(text, "the config"))
+    except ConfigError as err:
+        raise ConfigError(f"Config {text!r}: {err}") from None
+    if config.scale != space.scale:
+        raise ConfigError(f"Config {text!r} is for x{config.scale}, but --scale is {space.scale}.")
+    return config

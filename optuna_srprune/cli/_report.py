@@ -10,7 +10,9 @@ from typing import Any
 import optuna
 
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import study_name
 from optuna_srprune.exceptions import MissingDependencyError
 from optuna_srprune.exceptions import StudyError
 
@@ -28,7 +30,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
-    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
     parser.add_argument(
         "--crops", type=int, default=2, metavar="K", help="crops of the image to show (0: no images)"
@@ -40,7 +42,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--image", metavar="PATH", help="image to compare on (default: first of the validation set)"
     )
-    parser.add_argument("--budget-ms", type=float, help="judge feasibility by this budget instead")
+    parser.add_argument("--budget-ms", type=positive_float, help="judge feasibility by this budget instead")
     add_json_flag(parser)
     parser.set_defaults(handler=_report)
 
@@ -53,7 +55,7 @@ def load_srprune_study(storage_url: str, name: str) -> optuna.Study:
     """Open an existing study, naming the studies there if it does not exist."""
     from optuna_srprune import store
 
-    storage = store.open_storage(storage_url)
+    storage = store.open_storage(storage_url, must_exist=True)
     names = optuna.get_all_study_names(storage)
     if name not in names:
         available = ", ".join(repr(n) for n in sorted(names)) or "none"

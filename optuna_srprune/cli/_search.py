@@ -9,7 +9,10 @@ from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import hr_size
+from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import study_name
+from optuna_srprune.cli._common import threads
 from optuna_srprune.exceptions import StudyError
 
 
@@ -17,14 +20,14 @@ def register(subparsers: Any) -> None:
     search = subparsers.add_parser("search", help="create or join a study and search PSNR against latency")
     _add_study_args(search)
     search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
-    search.add_argument("--budget-ms", type=float, help="latency budget in milliseconds")
+    search.add_argument("--budget-ms", type=positive_float, help="latency budget in milliseconds")
     search.add_argument("--trials", type=int, default=50, help="complete trials the study aims for")
     search.add_argument(
         "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
     )
     search.add_argument("--seed", type=int, help="sampler seed")
     search.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
-    search.add_argument("--threads", type=positive_int, default=2)
+    search.add_argument("--threads", type=threads, default=2)
     search.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW")
     search.add_argument("--supernet", default="default", help="'default' or a checkpoint path")
     search.add_argument("--data", help="folder of HR validation images (default: embedded Set5)")
@@ -42,7 +45,7 @@ def _add_study_args(parser: argparse.ArgumentParser) -> None:
     from optuna_srprune.store import DEFAULT_STORAGE
 
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
-    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_json_flag(parser)
 
@@ -102,7 +105,7 @@ def _worker(args: argparse.Namespace) -> dict[str, Any]:
 
     from optuna_srprune import store
 
-    storage = store.open_storage(args.storage)
+    storage = store.open_storage(args.storage, must_exist=True)
     if args.study not in optuna.get_all_study_names(storage):
         raise StudyError(
             f"No study {args.study!r} in {store.mask_url(args.storage)}; create it with "

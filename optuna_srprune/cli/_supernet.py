@@ -9,20 +9,22 @@ import sys
 from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import finite_float
+from optuna_srprune.cli._common import load_config
+from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import threads
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import lr_size
-from optuna_srprune.config import SubnetConfig
-from optuna_srprune.exceptions import ConfigError
 
 _TRAIN_OPTIONS = {
     # flag: (TrainSettings field, type, help)
     "--batch-size": ("batch_size", positive_int, "LR patches per step (default 16)"),
     "--patch-size": ("patch_size", positive_int, "side of the LR patches in pixels (default 32)"),
-    "--lr": ("lr", float, "peak learning rate of Adam (default 1e-3)"),
+    "--lr": ("lr", positive_float, "peak learning rate of Adam (default 1e-3)"),
     "--num-random": ("num_random", int, "random subnets per step besides largest and smallest (default 1)"),
-    "--distill-weight": ("distill_weight", float, "weight of in-place distillation (default 0.5)"),
+    "--distill-weight": ("distill_weight", finite_float, "weight of in-place distillation (default 0.5)"),
     "--seed": ("seed", int, "seed of weights, patches and subnet draws (default 0)"),
     "--checkpoint-every": ("checkpoint_every", positive_int, "steps between checkpoints (default 500)"),
     "--validate-every": ("validate_every", int, "steps between Set5 PSNR checks, 0: never (default 500)"),
@@ -40,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write")
     for flag, (_, kind, text) in _TRAIN_OPTIONS.items():
         train.add_argument(flag, type=kind, default=None, help=text)
-    train.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    train.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     train.add_argument("--resume", action="store_true", help="continue from --out if it exists")
     train.add_argument(
         "--init-from",
@@ -56,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
     evaluate.add_argument("--config", default="largest", metavar="largest|smallest|FILE.json")
     evaluate.add_argument("--data", default=None, metavar="DIR", help="HR images (default: embedded Set5)")
-    evaluate.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    evaluate.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     add_json_flag(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
@@ -106,7 +108,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         supernet = SRSupernet.pretrained(args.scale)
     else:
         supernet = SRSupernet.load(args.supernet, scale=args.scale)
-    config = _read_config(args.config, supernet.space, args.scale)
+    config = load_config(args.config, supernet.space)
     supernet.set_active(config)
     data = ValidationSet(args.data, args.scale)
     psnrs, ssims, macs = [], [], []
@@ -131,20 +133,6 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if not args.json:
         _print_evaluation(result)
     return result
-
-
-def _read_config(text: str, space: Any, scale: int) -> SubnetConfig:
-    if text == "largest":
-        return space.largest()
-    if text == "smallest":
-        return space.smallest()
-    path = Path(text)
-    if not path.is_file():
-        raise ConfigError(f"--config must be 'largest', 'smallest' or a JSON file; {text!r} is none of them.")
-    config = SubnetConfig.from_json(path.read_text())
-    if config.scale != scale:
-        raise ConfigError(f"Config {text!r} is for x{config.scale}, but --scale is {scale}.")
-    return config
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:

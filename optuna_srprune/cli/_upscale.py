@@ -7,7 +7,7 @@ from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import non_negative_int
-from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import warnings_as_messages
 
 
@@ -31,9 +31,7 @@ def register(subparsers: Any) -> None:
         help="LR tile side in pixels, margins included (default 256; 0: no tiling, small images only)",
     )
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), help="refuse a model of another scale")
-    parser.add_argument(
-        "--threads", type=positive_int, default=None, help="ONNX Runtime threads (default: all)"
-    )
+    parser.add_argument("--threads", type=threads, default=None, help="ONNX Runtime threads (default: all)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_json_flag(parser)
     parser.set_defaults(handler=_upscale)

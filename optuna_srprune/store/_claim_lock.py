@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from optuna_srprune.exceptions import StudyError
+
 
 @contextlib.contextmanager
 def claim_lock(storage_url: str) -> Iterator[None]:
@@ -23,7 +25,14 @@ def claim_lock(storage_url: str) -> Iterator[None]:
         yield
         return
     lock_path = Path(url.database).with_name(Path(url.database).name + ".claim-lock")
-    with open(lock_path, "a") as handle:
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
+    except OSError as err:
+        raise StudyError(
+            f"Cannot create the claim lock {str(lock_path)!r} beside the SQLite database "
+            f"({err.strerror or type(err).__name__}); SQLite workers need a writable database folder."
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
