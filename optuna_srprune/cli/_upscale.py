@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), help="refuse a model of another scale")
     parser.add_argument("--threads", type=threads, default=None, help="ONNX Runtime threads (default: all)")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite existing output images (never an input)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_json_flag(parser)
     parser.set_defaults(handler=_upscale)
@@ -49,6 +52,7 @@ def _upscale(args: argparse.Namespace) -> dict[str, Any]:
             scale=args.scale,
             threads=args.threads,
             progress=not args.no_progress,
+            force=args.force,
         )
     if not args.json:
         for image in result["images"]:
