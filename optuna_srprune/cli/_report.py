@@ -13,6 +13,7 @@ from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import study_name
+from optuna_srprune.exceptions import DataError
 from optuna_srprune.exceptions import MissingDependencyError
 from optuna_srprune.exceptions import StudyError
 
@@ -135,6 +136,12 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     scale = settings.scale
     path = Path(image) if image else list_images(settings.val_data or default_validation_dir())[0]
     picture = read_image(path)
+    height, width = picture.pixels.shape[:2]
+    if height < scale or width < scale:
+        raise DataError(
+            f"The image {str(path)!r} ({width}x{height}) is smaller than the scale x{scale}; "
+            "give a larger --image."
+        )
     hr = modcrop(picture.pixels, scale)
     lr = make_lr(hr, scale)
     bicubic = imresize(lr, size=hr.shape[:2], quantize=True).clamp(0, 1)

@@ -13,6 +13,7 @@ from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.cli._common import threads
+from optuna_srprune.cli._common import warnings_as_messages
 from optuna_srprune.exceptions import StudyError
 
 
@@ -32,13 +33,23 @@ def register(subparsers: Any) -> None:
     search.add_argument("--supernet", default="default", help="'default' or a checkpoint path")
     search.add_argument("--data", help="folder of HR validation images (default: embedded Set5)")
     search.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between heartbeats")
-    search.set_defaults(handler=_search)
+    search.set_defaults(handler=_with_warnings(_search))
 
     worker = subparsers.add_parser("worker", help="add a worker to an existing study")
     _add_study_args(worker)
     worker.add_argument("--trials", type=positive_int, help="most trials this process runs")
     worker.add_argument("--seed", type=int, help="sampler seed (default: random per worker)")
-    worker.set_defaults(handler=_worker)
+    worker.set_defaults(handler=_with_warnings(_worker))
+
+
+def _with_warnings(handler: Any) -> Any:
+    """``handler`` with its warnings (e.g. a trial slot given up) printed as one-line messages."""
+
+    def run(args: argparse.Namespace) -> dict[str, Any]:
+        with warnings_as_messages():
+            return handler(args)
+
+    return run
 
 
 def _add_study_args(parser: argparse.ArgumentParser) -> None:
@@ -190,6 +201,7 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
         }
         for t in front
     ]
+    _warn_if_short(study, settings, len(complete))
     if not args.json:
         budget = f" under {settings.budget_ms:g} ms" if settings.budget_ms else ""
         print(f"Pareto front{budget} ({len(front)} of {len(complete)} complete trials):")
@@ -202,3 +214,21 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
         "budget_ms": settings.budget_ms,
         "pareto_front": rows,
     }
+
+
+def _warn_if_short(study: Any, settings: Any, n_complete: int) -> None:
+    """Say so when the study is over with fewer complete trials than it aims for."""
+    import warnings
+
+    from optuna.trial import TrialState
+
+    if n_complete >= settings.n_trials:
+        return
+    if study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)):
+        return  # other workers are still on it
+    warnings.warn(
+        f"Study {study.study_name!r} has {n_complete} complete trials of the {settings.n_trials} it "
+        "aims for, and none queued: some trials failed too often. Run `optuna-srprune search` again "
+        "with the same settings to queue the missing ones.",
+        stacklevel=2,
+    )
