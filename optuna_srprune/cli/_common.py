@@ -172,6 +172,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def budget_ms(text: str) -> float:
+    """A latency budget in ms: a finite number above 0."""
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"the latency budget must be positive and finite (ms), got {text!r}"
+        ) from None
+
+
 def study_name(text: str) -> str:
     """A study name: not blank, printable, at most ``MAX_STUDY_NAME`` characters."""
     if not text.strip():

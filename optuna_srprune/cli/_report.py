@@ -10,7 +10,7 @@ from typing import Any
 import optuna
 
 from optuna_srprune.cli._common import add_json_flag
-from optuna_srprune.cli._common import positive_float
+from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.exceptions import DataError
@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--image", metavar="PATH", help="image to compare on (default: first of the validation set)"
     )
-    parser.add_argument("--budget-ms", type=positive_float, help="judge feasibility by this budget instead")
+    parser.add_argument("--budget-ms", type=budget_ms, help="judge feasibility by this budget instead")
     add_json_flag(parser)
     parser.set_defaults(handler=_report)
 

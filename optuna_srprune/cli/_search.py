@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import hr_size
-from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.cli._common import threads
@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     search = subparsers.add_parser("search", help="create or join a study and search PSNR against latency")
     _add_study_args(search)
     search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
-    search.add_argument("--budget-ms", type=positive_float, help="latency budget in milliseconds")
+    search.add_argument("--budget-ms", type=budget_ms, help="latency budget in milliseconds")
     search.add_argument("--trials", type=int, default=50, help="complete trials the study aims for")
     search.add_argument(
         "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
@@ -84,6 +84,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         val_data=os.path.abspath(args.data) if args.data else None,
         heartbeat_s=args.heartbeat,
     )
+    _check_inputs(settings)  # before the storage is opened: a typo must not leave a database behind
     storage = store.open_storage(args.storage, settings.heartbeat_s)
     existing = _existing_settings(storage, args.study)
     if existing is not None:
@@ -109,6 +110,19 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         storage_url=args.storage,
     )
     return _report(args, study, settings)
+
+
+def _check_inputs(settings: Any) -> None:
+    """The cheap checks of the supernet and data paths, before anything is created."""
+    from pathlib import Path
+
+    from optuna_srprune.data import list_images
+    from optuna_srprune.exceptions import CheckpointError
+
+    if settings.supernet != "default" and not Path(settings.supernet).is_file():
+        raise CheckpointError(f"Supernet checkpoint {settings.supernet!r} does not exist.")
+    if settings.val_data is not None:
+        list_images(settings.val_data)
 
 
 def _worker(args: argparse.Namespace) -> dict[str, Any]:
