@@ -103,20 +103,53 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
         return fail(str(err))
     except KeyboardInterrupt:
         return fail("interrupted", code=130)
-    except RecursionError:
-        return fail(f"{_command(args)}: the input is nested too deeply to be read.")
-    except MemoryError:
-        return fail(f"{_command(args)}: out of memory; the input (or a size it asks for) is too large.")
     except Exception as err:  # noqa: BLE001 - the last line of defence: one line, never a traceback
-        if debug_enabled(args):
-            print(redact(traceback.format_exc()), file=sys.stderr, end="", flush=True)
-        detail = one_line(str(err))[:300] or "(no message)"
-        return fail(
-            f"{_command(args)} failed unexpectedly: {type(err).__name__}: {detail} "
-            f"(rerun with --debug or {DEBUG_ENV}=1 to see the traceback, and please report it)",
-            code=1,
-        )
+        return _unexpected(args, err)
     return 0
+
+
+def _storage_failure(err: BaseException) -> str | None:
+    """What a database error says, or ``None`` for other errors (the modules are only looked up if
+    already imported: the command line must not import them for nothing)."""
+    optuna = sys.modules.get("optuna")
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    kinds: list[type[BaseException]] = []
+    if optuna is not None:
+        kinds.append(optuna.exceptions.StorageInternalError)
+    if sa_exc is not None:
+        kinds.append(sa_exc.SQLAlchemyError)
+    if not kinds or not isinstance(err, tuple(kinds)):
+        return None
+    cause: BaseException = err
+    for _ in range(10):  # the driver's own error, under SQLAlchemy's and Optuna's wrappers
+        inner = getattr(cause, "orig", None) or cause.__cause__
+        if inner is None:
+            break
+        cause = inner
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+def _unexpected(args: argparse.Namespace, err: Exception) -> int:
+    """One line for an error no handler turned into an :class:`SRPruneError`."""
+    if debug_enabled(args):
+        print(redact(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+    command = _command(args)
+    storage = _storage_failure(err)
+    if storage is not None:
+        return fail(
+            f"{command}: the study storage failed: {storage} (is the database reachable and writable?)"
+        )
+    if isinstance(err, RecursionError):
+        return fail(f"{command}: the input is nested too deeply to be read.")
+    if isinstance(err, MemoryError):
+        return fail(f"{command}: out of memory; the input (or a size it asks for) is too large.")
+    detail = one_line(str(err))[:300] or "(no message)"
+    return fail(
+        f"{command} failed unexpectedly: {type(err).__name__}: {detail} "
+        f"(rerun with --debug or {DEBUG_ENV}=1 to see the traceback, and please report it)",
+        code=1,
+    )
 
 
 def _command(args: argparse.Namespace) -> str:

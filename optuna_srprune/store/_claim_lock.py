@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import fcntl
-from pathlib import Path
-
-import sqlalchemy as sa
 
 from optuna_srprune.exceptions import StudyError
 
@@ -20,11 +17,13 @@ from optuna_srprune.exceptions import StudyError
 @contextlib.contextmanager
 def claim_lock(storage_url: str) -> Iterator[None]:
     """Hold an exclusive lock while claiming a trial (a no-op for server databases)."""
-    url = sa.make_url(storage_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    from optuna_srprune.store._storage import sqlite_file
+
+    database = sqlite_file(storage_url)
+    if database is None:
         yield
         return
-    lock_path = Path(url.database).with_name(Path(url.database).name + ".claim-lock")
+    lock_path = database.with_name(database.name + ".claim-lock")
     try:
         handle = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
     except OSError as err:
