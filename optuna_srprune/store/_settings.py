@@ -112,6 +112,8 @@ class SearchSettings:
         writer = data.pop(_WRITTEN_BY, "an optuna-srprune older than 0.1.0")
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - fields)
+        if unknown and writer == f"optuna-srprune {__version__}":
+            raise StudyError(f"The study's search settings have unknown key(s) {unknown}; they are damaged.")
         if unknown:
             raise StudyError(
                 f"The study's search settings have unknown key(s) {unknown}: they were written by "

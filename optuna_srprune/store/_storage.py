@@ -67,13 +67,13 @@ def open_storage(url: str, heartbeat_s: int = 10, *, must_exist: bool = False) -
     _parse(url)
     path = sqlite_file(url)
     if path is not None:
+        if path.exists() and not path.is_file():
+            raise StudyError(f"The SQLite database {str(path)!r} is not a file.")
         if must_exist and not path.is_file():
             raise StudyError(
                 f"No database file {str(path)!r} (from {mask_url(url)}); create the study there with "
                 "`optuna-srprune search`, or check the --storage URL."
             )
-        if path.exists() and not path.is_file():
-            raise StudyError(f"The SQLite database {str(path)!r} is not a file.")
     try:
         return optuna.storages.RDBStorage(
             url,
