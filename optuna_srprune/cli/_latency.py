@@ -81,9 +81,10 @@ def _latency(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.config import layer_specs
     from optuna_srprune.config import lr_size
     from optuna_srprune.latency import LatencyPredictor
+    from optuna_srprune.search_space import SRSearchSpace
 
+    config = load_config(args.config, SRSearchSpace(scale=args.scale))  # before the table is created
     backend, table, space = _setup(args)
-    config = load_config(args.config, space)
     predict = args.predict or not args.measure
     result: dict[str, Any] = {"config": json.loads(config.to_json()), "fingerprint": backend.fingerprint()}
     result["predicted_ms"] = result["measured_ms"] = None
