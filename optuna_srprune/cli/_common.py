@@ -24,6 +24,10 @@ DEBUG_ENV = "SRPRUNE_DEBUG"
 THREADS_PER_CPU = 4
 # Optuna's study names are a VARCHAR(512) column.
 MAX_STUDY_NAME = 512
+# A study queues one row per trial up front: more than this is a typo, not a search.
+MAX_TRIALS = 100_000
+# Largest side of an HR size (16K): beyond it, a latency measurement allocates more than a machine has.
+MAX_SIDE = 16_384
 
 Handler = Callable[[argparse.Namespace], dict[str, Any]]
 
@@ -229,14 +233,32 @@ def study_name(text: str) -> str:
 
 
 def hr_size(text: str) -> tuple[int, int]:
-    """Parse ``HEIGHTxWIDTH`` (e.g. ``720x1280``)."""
+    """Parse ``HEIGHTxWIDTH`` (e.g. ``720x1280``), each side from 1 to ``MAX_SIDE``."""
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 720x1280, got {text!r}") from None
     if h < 1 or w < 1:
         raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    if h > MAX_SIDE or w > MAX_SIDE:
+        raise argparse.ArgumentTypeError(f"each side is at most {MAX_SIDE} pixels, got {text!r}")
     return h, w
+
+
+def trial_count(text: str) -> int:
+    """A number of trials from 0 to ``MAX_TRIALS``."""
+    value = _int_at_least(text, 0, "a number of trials >= 0")
+    if value > MAX_TRIALS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TRIALS} trials, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed, 0 to 2**32 - 1 (what NumPy and the samplers accept)."""
+    value = _int_at_least(text, 0, "a seed >= 0")
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is below 2**32, got {value}")
+    return value
 
 
 def read_text(path: str, what: str) -> str:

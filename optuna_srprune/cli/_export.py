@@ -11,6 +11,7 @@ from optuna_srprune.cli._common import finite_float
 from optuna_srprune.cli._common import non_negative_int
 from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import warnings_as_messages
@@ -56,7 +57,7 @@ def register(subparsers: Any) -> None:
         default=0.5,
         help="weight of the L1 to the teacher (default 0.5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the training patches (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the training patches (default 0)")
     parser.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     parser.add_argument(
         "--force", action="store_true", help="overwrite the files of an existing --out folder"

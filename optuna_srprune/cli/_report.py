@@ -85,6 +85,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
     if args.budget_ms is not None and not 0 < args.budget_ms < math.inf:
         raise StudyError(f"The latency budget must be positive and finite, got {args.budget_ms} ms.")
     vis.check_output_path(args.out)
+    _check_not_an_input(args)
     study = load_srprune_study(args.storage, args.study)
     points, _ = vis.trial_points(study, args.budget_ms)
     front = vis.pareto_front(points)
@@ -114,6 +115,20 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         "image": None if comparison is None else comparison.name,
         "dashboard_figure": saved,
     }
+
+
+def _check_not_an_input(args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` that is the study's database or the ``--image``: they would be destroyed."""
+    import os
+
+    from optuna_srprune.store._storage import sqlite_file
+
+    out = Path(args.out)
+    if not out.exists():
+        return
+    for name, path in (("the study's database", sqlite_file(args.storage)), ("--image", args.image)):
+        if path is not None and Path(path).exists() and os.path.samefile(out, path):
+            raise DataError(f"--out {args.out!r} is {name}; writing the report would destroy it.")
 
 
 def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> Any:

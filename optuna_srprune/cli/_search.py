@@ -11,8 +11,10 @@ from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import hr_size
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.cli._common import threads
+from optuna_srprune.cli._common import trial_count
 from optuna_srprune.cli._common import warnings_as_messages
 from optuna_srprune.exceptions import StudyError
 
@@ -22,11 +24,11 @@ def register(subparsers: Any) -> None:
     _add_study_args(search)
     search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
     search.add_argument("--budget-ms", type=budget_ms, help="latency budget in milliseconds")
-    search.add_argument("--trials", type=int, default=50, help="complete trials the study aims for")
+    search.add_argument("--trials", type=trial_count, default=50, help="complete trials the study aims for")
     search.add_argument(
         "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
     )
-    search.add_argument("--seed", type=int, help="sampler seed")
+    search.add_argument("--seed", type=seed, help="sampler seed")
     search.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
     search.add_argument("--threads", type=threads, default=2)
     search.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW")
@@ -38,7 +40,7 @@ def register(subparsers: Any) -> None:
     worker = subparsers.add_parser("worker", help="add a worker to an existing study")
     _add_study_args(worker)
     worker.add_argument("--trials", type=positive_int, help="most trials this process runs")
-    worker.add_argument("--seed", type=int, help="sampler seed (default: random per worker)")
+    worker.add_argument("--seed", type=seed, help="sampler seed (default: random per worker)")
     worker.set_defaults(handler=_with_warnings(_worker))
 
 

@@ -13,10 +13,12 @@ from optuna_srprune.cli._common import finite_float
 from optuna_srprune.cli._common import load_config
 from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
 from optuna_srprune.cli._common import threads
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import lr_size
+from optuna_srprune.exceptions import ConfigError
 
 _TRAIN_OPTIONS = {
     # flag: (TrainSettings field, type, help)
@@ -25,7 +27,7 @@ _TRAIN_OPTIONS = {
     "--lr": ("lr", positive_float, "peak learning rate of Adam (default 1e-3)"),
     "--num-random": ("num_random", int, "random subnets per step besides largest and smallest (default 1)"),
     "--distill-weight": ("distill_weight", finite_float, "weight of in-place distillation (default 0.5)"),
-    "--seed": ("seed", int, "seed of weights, patches and subnet draws (default 0)"),
+    "--seed": ("seed", seed, "seed of weights, patches and subnet draws (default 0)"),
     "--checkpoint-every": ("checkpoint_every", positive_int, "steps between checkpoints (default 500)"),
     "--validate-every": ("validate_every", int, "steps between Set5 PSNR checks, 0: never (default 500)"),
 }
@@ -44,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         train.add_argument(flag, type=kind, default=None, help=text)
     train.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     train.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    train.add_argument(
+        "--force", action="store_true", help="start afresh over an existing --out (its training is lost)"
+    )
     train.add_argument(
         "--init-from",
         default=None,
@@ -71,6 +76,14 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.supernet import TrainSettings
     from optuna_srprune.supernet._checkpoint import read_checkpoint
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise ConfigError(f"--out {args.out!r} is a folder; give a checkpoint file name such as x2.pt.")
+    if out.exists() and not (args.resume or args.force):
+        raise ConfigError(
+            f"--out {args.out!r} exists: pass --resume to continue its training, --force to start "
+            "afresh over it, or choose another file."
+        )
     if args.threads:
         torch.set_num_threads(args.threads)
     base = TrainSettings(steps=args.steps)

@@ -16,6 +16,7 @@ SECRET = "SECRETPW"
 MALFORMED = f"postgresql+psycopg//postgres:{SECRET}@127.0.0.1/test"
 UNREACHABLE = f"postgresql+psycopg://postgres:{SECRET}@127.0.0.1:1/test"
 CliError = Callable[..., str]
+Snapshot = Callable[[Path], dict[str, str]]
 TOO_MANY = str(4 * (os.cpu_count() or 1) + 1)
 
 
@@ -172,3 +173,50 @@ def test_a_nan_result_is_an_error_not_a_value(capsys: pytest.CaptureFixture[str]
     assert '"inf"' in capsys.readouterr().out
     with pytest.raises(SRPruneError, match="NaN"):
         emit_json({"psnr": float("nan")})
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["latency", "--hr-size", "100000x8"], "at most 16384"),
+        (["calibrate", "--hr-size", "8x100000"], "at most 16384"),
+        (["search", "--study", "s", "--scale", "2", "--hr-size", "99999x99999"], "at most 16384"),
+        (["search", "--study", "s", "--scale", "2", "--trials", "1000000000"], "at most 100000 trials"),
+        (["search", "--study", "s", "--scale", "2", "--trials", "-1"], "trials >= 0"),
+        (["search", "--study", "s", "--scale", "2", "--seed", "-1"], "seed >= 0"),
+        (["worker", "--study", "s", "--seed", str(2**32)], "below 2**32"),
+        (["export", "--study", "s", "--trial", "0", "--out", "o", "--seed", "-5"], "seed >= 0"),
+        (["train-supernet", "--scale", "2", "--data", "d", "--steps", "1", "--out", "x.pt", "--seed", "-1"],
+         "seed >= 0"),
+    ],
+    ids=["latency-hr", "calibrate-hr", "search-hr", "trials-huge", "trials-neg", "search-seed", "worker-seed",
+         "export-seed", "train-seed"],
+)  # fmt: skip
+def test_sizes_counts_and_seeds_are_bounded(
+    argv: list[str], match: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_error: CliError
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli_error(argv, match)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("missing", ["--supernet", "--data"])
+def test_search_with_a_missing_path_creates_no_database(
+    missing: str, tmp_path: Path, cli_error: CliError
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    argv = ["search", "--storage", url, "--study", "s", "--scale", "2", "--budget-ms", "5", "--no-progress"]
+    cli_error([*argv, missing, str(tmp_path / "nope")], "does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_supernet_never_overwrites_a_checkpoint_silently(
+    tmp_path: Path, cli_error: CliError, snapshot: Snapshot
+) -> None:
+    (tmp_path / "ckpt.pt").write_bytes(b"weeks of training")
+    (tmp_path / "folder").mkdir()
+    before = snapshot(tmp_path)
+    argv = ["train-supernet", "--scale", "2", "--data", str(tmp_path), "--steps", "1", "--out"]
+    cli_error([*argv, str(tmp_path / "ckpt.pt")], "pass --resume to continue its training, --force")
+    cli_error([*argv, str(tmp_path / "folder")], "is a folder")
+    assert snapshot(tmp_path) == before

@@ -149,3 +149,18 @@ def test_a_missing_postgres_database_is_one_line(
     for argv in _reading_commands(url, tmp_path):
         line = cli_error(argv, "Cannot open the study storage")
         assert "SECRETPW" not in line and postgresql_with_password not in line
+
+
+def test_report_never_writes_over_its_database_or_image(
+    study_copy: tuple[Path, str], tmp_path: Path, cli_error: CliError, snapshot: Snapshot
+) -> None:
+    from PIL import Image
+
+    db, url = study_copy
+    image = tmp_path / "image.png"
+    Image.new("RGB", (16, 16)).save(image)
+    before = {**snapshot(db), **snapshot(image)}
+    base = ["report", "--storage", url, "--study", "study", "--crops", "0", "--out"]
+    cli_error([*base, str(db)], "is the study's database")
+    cli_error([*base, str(image), "--image", str(image)], "is --image")
+    assert {**snapshot(db), **snapshot(image)} == before
