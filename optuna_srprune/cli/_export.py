@@ -102,26 +102,59 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
     )
     study = _open_study(args.storage, args.study)
-    store = None
+    store, created = None, None
     if args.artifact_store:
         from optuna.artifacts import FileSystemArtifactStore
 
-        Path(args.artifact_store).mkdir(parents=True, exist_ok=True)
-        store = FileSystemArtifactStore(args.artifact_store)
-    with warnings_as_messages():
-        result = export_trial(
-            study,
-            args.trial,
-            args.out,
-            finetune_settings=settings,
-            data=args.data,
-            force=args.force,
-            artifact_store=store,
-            progress=not args.no_progress,
-        )
+        store, created = FileSystemArtifactStore(args.artifact_store), _make_folder(args.artifact_store)
+    try:
+        with warnings_as_messages():
+            result = export_trial(
+                study,
+                args.trial,
+                args.out,
+                finetune_settings=settings,
+                data=args.data,
+                force=args.force,
+                artifact_store=store,
+                progress=not args.no_progress,
+            )
+    except BaseException:
+        _remove_empty(created, Path(args.artifact_store))  # a failed export leaves no store behind
+        raise
     if not args.json:
         _print_result(result)
     return result
+
+
+def _make_folder(path: str) -> Path | None:
+    """Create the artifact-store folder; the topmost folder created (``None`` if it existed)."""
+    folder = Path(path)
+    if folder.is_dir():
+        return None
+    top = folder
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    try:
+        folder.mkdir(parents=True)
+    except OSError as err:
+        raise StudyError(
+            f"Cannot create the artifact store {path!r}: {err.strerror or type(err).__name__}."
+        ) from None
+    return top
+
+
+def _remove_empty(top: Path | None, folder: Path) -> None:
+    """Remove the empty folders from ``folder`` up to ``top``, which this command created."""
+    if top is None:
+        return
+    while True:
+        if not folder.is_dir() or any(folder.iterdir()):
+            return
+        folder.rmdir()
+        if folder == top:
+            return
+        folder = folder.parent
 
 
 def _print_result(result: dict[str, Any]) -> None:

@@ -248,3 +248,15 @@ def test_a_read_only_folder_as_non_root(exported: Path, tmp_path: Path, cli_erro
     finally:
         os.chmod(tmp_path / "ro", 0o755)
         shutil.rmtree(tmp_path / "ro")
+
+
+def test_a_failed_export_leaves_no_artifact_store(study: Study, tmp_path: Path, cli_error: CliError) -> None:
+    store = tmp_path / "artifacts" / "store"
+    cli_error(
+        [*export_argv(study, tmp_path / "out", trial=99), "--artifact-store", str(store)], "no trial 99"
+    )
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("a file")
+    argv = [*export_argv(study, tmp_path / "out"), "--artifact-store", str(tmp_path / "file" / "store")]
+    cli_error(argv, "Cannot create the artifact store")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
