@@ -120,7 +120,8 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
                 progress=not args.no_progress,
             )
     except BaseException:
-        _remove_empty(created, Path(args.artifact_store))  # a failed export leaves no store behind
+        if created is not None:  # a failed export leaves no store folder behind
+            _remove_empty(created, Path(args.artifact_store))
         raise
     if not args.json:
         _print_result(result)
@@ -144,10 +145,8 @@ def _make_folder(path: str) -> Path | None:
     return top
 
 
-def _remove_empty(top: Path | None, folder: Path) -> None:
+def _remove_empty(top: Path, folder: Path) -> None:
     """Remove the empty folders from ``folder`` up to ``top``, which this command created."""
-    if top is None:
-        return
     while True:
         if not folder.is_dir() or any(folder.iterdir()):
             return
