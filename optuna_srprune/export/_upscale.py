@@ -93,9 +93,9 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
 class OnnxUpscaler:
     """An exported SR model on ONNX Runtime (CPU) that upscales whole images in bounded memory.
 
-    The scale and the receptive radius are read from the model's ``metadata_props`` (written by
-    :func:`~optuna_srprune.export.to_onnx`); for other models the scale is measured on a small probe
-    and the radius bounded by summing the conv kernels.
+    The scale is measured on a small probe and the receptive radius bounded by summing the conv
+    kernels; the model's ``metadata_props`` (written by :func:`~optuna_srprune.export.to_onnx`) must
+    agree with them (a scale that differs, or a radius below that bound, means an altered file).
 
     Example:
 
@@ -113,7 +113,8 @@ class OnnxUpscaler:
         threads: ONNX Runtime intra-op threads (default: all cores).
 
     Raises:
-        ConfigError: No model there, or it is not a valid ONNX model of an image upscaler.
+        ConfigError: No model there, an empty or invalid file, metadata that contradicts the model,
+            or a model that is not an image upscaler.
     """
 
     def __init__(self, model: PathLike, threads: int | None = None) -> None:
