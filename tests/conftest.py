@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterator
 import os
 from pathlib import Path
@@ -124,3 +125,42 @@ def chromium() -> str:
             pytest.fail(message + " (CI=true: the browser tests must run)")
         pytest.skip(message)
     return path
+
+
+def _digest(root: Path) -> dict[str, str]:
+    import hashlib
+
+    if root.is_file():
+        return {root.name: hashlib.sha256(root.read_bytes()).hexdigest()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
+        for p in sorted(root.rglob("*"))
+    }
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Path], dict[str, str]]:
+    """``snapshot(path)``: the SHA-256 of every file under ``path`` (or of the file), to compare
+    before and after a command that must change nothing."""
+    return _digest
+
+
+@pytest.fixture
+def cli_error(capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """``cli_error(argv, match, code=2)``: run the CLI, expect a non-zero exit (``code``; ``None``:
+    any), exactly one line on stderr containing ``match``, no traceback; returns that line."""
+    from optuna_srprune.cli import main
+
+    def run(argv: list[str], match: str, code: int | None = 2) -> str:
+        try:
+            status = main(argv)
+        except SystemExit as exit_info:
+            status = exit_info.code  # argparse
+        err = capsys.readouterr().err.strip()
+        assert status != 0 if code is None else status == code, (status, err)
+        assert "Traceback" not in err, err
+        assert len(err.splitlines()) == 1, err
+        assert match in err, err
+        return err
+
+    return run

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 import warnings
 
 import optuna
 
+from optuna_srprune.cli._common import one_line
 from optuna_srprune.cli._common import run_handler
 
 # Each module defines ``register(subparsers)``, adding its sub-commands with ``set_defaults(handler=)``.
@@ -23,10 +25,22 @@ _COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the error, then the usage folded onto it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)} ({one_line(self.format_usage())})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="optuna-srprune",
         description="Search super-resolution networks for quality at a latency budget.",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error (or set SRPRUNE_DEBUG=1)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:

@@ -7,8 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import finite_float
 from optuna_srprune.cli._common import non_negative_int
+from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
+from optuna_srprune.cli._common import study_name
+from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import warnings_as_messages
 from optuna_srprune.exceptions import StudyError
 
@@ -21,7 +26,7 @@ def register(subparsers: Any) -> None:
         "export", help="fine-tune a trial's network and export it (ONNX, weights, config, metrics)"
     )
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
-    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--trial", type=non_negative_int, required=True, metavar="N", help="trial number")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist)")
     parser.add_argument(
@@ -38,7 +43,7 @@ def register(subparsers: Any) -> None:
         help="folders of HR training images for fine-tuning (default: the validation images, with a warning)",
     )
     parser.add_argument(
-        "--lr", type=float, default=1e-4, help="peak learning rate of fine-tuning (default 1e-4)"
+        "--lr", type=positive_float, default=1e-4, help="peak learning rate of fine-tuning (default 1e-4)"
     )
     parser.add_argument(
         "--batch-size", type=positive_int, default=16, help="LR patches per step (default 16)"
@@ -47,10 +52,13 @@ def register(subparsers: Any) -> None:
         "--patch-size", type=positive_int, default=32, help="side of the LR patches (default 32)"
     )
     parser.add_argument(
-        "--distill-weight", type=float, default=0.5, help="weight of the L1 to the teacher (default 0.5)"
+        "--distill-weight",
+        type=finite_float,
+        default=0.5,
+        help="weight of the L1 to the teacher (default 0.5)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the training patches (default 0)")
-    parser.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the training patches (default 0)")
+    parser.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     parser.add_argument(
         "--force", action="store_true", help="overwrite the files of an existing --out folder"
     )
@@ -66,18 +74,10 @@ def register(subparsers: Any) -> None:
 
 def _open_study(url: str, name: str) -> Any:
     import optuna
-    import sqlalchemy as sa
 
     from optuna_srprune import store
 
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        parsed = None  # open_storage explains what a URL looks like
-    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database:
-        if parsed.database != ":memory:" and not Path(parsed.database).is_file():
-            raise StudyError(f"No database file {parsed.database!r}; run `optuna-srprune search` first.")
-    storage = store.open_storage(url)
+    storage = store.open_storage(url, must_exist=True)
     if name not in optuna.get_all_study_names(storage):
         raise StudyError(
             f"No study {name!r} in {store.mask_url(url)}; create it with `optuna-srprune search`."
@@ -102,26 +102,58 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
     )
     study = _open_study(args.storage, args.study)
-    store = None
+    store, created = None, None
     if args.artifact_store:
         from optuna.artifacts import FileSystemArtifactStore
 
-        Path(args.artifact_store).mkdir(parents=True, exist_ok=True)
-        store = FileSystemArtifactStore(args.artifact_store)
-    with warnings_as_messages():
-        result = export_trial(
-            study,
-            args.trial,
-            args.out,
-            finetune_settings=settings,
-            data=args.data,
-            force=args.force,
-            artifact_store=store,
-            progress=not args.no_progress,
-        )
+        store, created = FileSystemArtifactStore(args.artifact_store), _make_folder(args.artifact_store)
+    try:
+        with warnings_as_messages():
+            result = export_trial(
+                study,
+                args.trial,
+                args.out,
+                finetune_settings=settings,
+                data=args.data,
+                force=args.force,
+                artifact_store=store,
+                progress=not args.no_progress,
+            )
+    except BaseException:
+        if created is not None:  # a failed export leaves no store folder behind
+            _remove_empty(created, Path(args.artifact_store))
+        raise
     if not args.json:
         _print_result(result)
     return result
+
+
+def _make_folder(path: str) -> Path | None:
+    """Create the artifact-store folder; the topmost folder created (``None`` if it existed)."""
+    folder = Path(path)
+    if folder.is_dir():
+        return None
+    top = folder
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    try:
+        folder.mkdir(parents=True)
+    except OSError as err:
+        raise StudyError(
+            f"Cannot create the artifact store {path!r}: {err.strerror or type(err).__name__}."
+        ) from None
+    return top
+
+
+def _remove_empty(top: Path, folder: Path) -> None:
+    """Remove the empty folders from ``folder`` up to ``top``, which this command created."""
+    while True:
+        if not folder.is_dir() or any(folder.iterdir()):
+            return
+        folder.rmdir()
+        if folder == top:
+            return
+        folder = folder.parent
 
 
 def _print_result(result: dict[str, Any]) -> None:

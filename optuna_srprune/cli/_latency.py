@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 import sys
 from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import hr_size
+from optuna_srprune.cli._common import load_config
 from optuna_srprune.cli._common import positive_int
-from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.cli._common import threads
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("onnxruntime", "torch"), default="onnxruntime")
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), default=2)
     parser.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW", help="output size")
-    parser.add_argument(
-        "--threads", type=positive_int, default=None, help="intra-op threads (default: all cores)"
-    )
+    parser.add_argument("--threads", type=threads, default=None, help="intra-op threads (default: all cores)")
     parser.add_argument("--storage", default="sqlite:///srprune.db", help="SQLAlchemy URL of the table")
     parser.add_argument("--repeats", type=positive_int, default=10, help="timed runs per kernel/network")
     add_json_flag(parser)
@@ -79,32 +77,14 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def _load_config(text: str, space: Any) -> Any:
-    from optuna_srprune.config import SubnetConfig
-
-    if text in ("largest", "smallest"):
-        return getattr(space, text)()
-    path = Path(text)
-    if not path.is_file():
-        raise ConfigError(
-            f"--config must be 'largest', 'smallest' or a JSON file; {text!r} is none of these."
-        )
-    try:
-        config = SubnetConfig.from_json(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"Cannot read {text}: {err}") from err
-    if config.scale != space.scale:
-        raise ConfigError(f"{text} is an x{config.scale} network but --scale is {space.scale}.")
-    return config
-
-
 def _latency(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.config import layer_specs
     from optuna_srprune.config import lr_size
     from optuna_srprune.latency import LatencyPredictor
+    from optuna_srprune.search_space import SRSearchSpace
 
+    config = load_config(args.config, SRSearchSpace(scale=args.scale))  # before the table is created
     backend, table, space = _setup(args)
-    config = _load_config(args.config, space)
     predict = args.predict or not args.measure
     result: dict[str, Any] = {"config": json.loads(config.to_json()), "fingerprint": backend.fingerprint()}
     result["predicted_ms"] = result["measured_ms"] = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 import sys
 from typing import Any
@@ -11,6 +12,8 @@ import optuna
 
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import study_name
+from optuna_srprune.exceptions import DataError
 from optuna_srprune.exceptions import MissingDependencyError
 from optuna_srprune.exceptions import StudyError
 
@@ -28,7 +31,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
-    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--out", required=True, metavar="FILE.html", help="the HTML file to write")
     parser.add_argument(
         "--crops", type=int, default=2, metavar="K", help="crops of the image to show (0: no images)"
@@ -53,7 +56,7 @@ def load_srprune_study(storage_url: str, name: str) -> optuna.Study:
     """Open an existing study, naming the studies there if it does not exist."""
     from optuna_srprune import store
 
-    storage = store.open_storage(storage_url)
+    storage = store.open_storage(storage_url, must_exist=True)
     names = optuna.get_all_study_names(storage)
     if name not in names:
         available = ", ".join(repr(n) for n in sorted(names)) or "none"
@@ -79,9 +82,10 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.crops < 0:
         raise StudyError(f"--crops must be 0 or more, got {args.crops}.")
-    if args.budget_ms is not None and not args.budget_ms > 0:
-        raise StudyError(f"The latency budget must be positive, got {args.budget_ms} ms.")
+    if args.budget_ms is not None and not 0 < args.budget_ms < math.inf:
+        raise StudyError(f"The latency budget must be positive and finite, got {args.budget_ms} ms.")
     vis.check_output_path(args.out)
+    _check_not_an_input(args)
     study = load_srprune_study(args.storage, args.study)
     points, _ = vis.trial_points(study, args.budget_ms)
     front = _each_network_once(vis.pareto_front(points))
@@ -126,6 +130,20 @@ def _each_network_once(front: list[Any]) -> list[Any]:
     return kept
 
 
+def _check_not_an_input(args: argparse.Namespace) -> None:
+    """Refuse an ``--out`` that is the study's database or the ``--image``: they would be destroyed."""
+    import os
+
+    from optuna_srprune.store._storage import sqlite_file
+
+    out = Path(args.out)
+    if not out.exists():
+        return
+    for name, path in (("the study's database", sqlite_file(args.storage)), ("--image", args.image)):
+        if path is not None and Path(path).exists() and os.path.samefile(out, path):
+            raise DataError(f"--out {args.out!r} is {name}; writing the report would destroy it.")
+
+
 def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> Any:
     """Run the chosen models (the supernet's subnets) and bicubic on one validation image."""
     import torch
@@ -146,6 +164,12 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     scale = settings.scale
     path = Path(image) if image else list_images(settings.val_data or default_validation_dir())[0]
     picture = read_image(path)
+    height, width = picture.pixels.shape[:2]
+    if height < scale or width < scale:
+        raise DataError(
+            f"The image {str(path)!r} ({width}x{height}) is smaller than the scale x{scale}; "
+            "give a larger --image."
+        )
     hr = modcrop(picture.pixels, scale)
     lr = make_lr(hr, scale)
     bicubic = imresize(lr, size=hr.shape[:2], quantize=True).clamp(0, 1)

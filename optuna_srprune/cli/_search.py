@@ -8,8 +8,14 @@ import sys
 from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import hr_size
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
+from optuna_srprune.cli._common import study_name
+from optuna_srprune.cli._common import threads
+from optuna_srprune.cli._common import trial_count
+from optuna_srprune.cli._common import warnings_as_messages
 from optuna_srprune.exceptions import StudyError
 
 
@@ -17,32 +23,42 @@ def register(subparsers: Any) -> None:
     search = subparsers.add_parser("search", help="create or join a study and search PSNR against latency")
     _add_study_args(search)
     search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
-    search.add_argument("--budget-ms", type=float, help="latency budget in milliseconds")
-    search.add_argument("--trials", type=int, default=50, help="complete trials the study aims for")
+    search.add_argument("--budget-ms", type=budget_ms, help="latency budget in milliseconds")
+    search.add_argument("--trials", type=trial_count, default=50, help="complete trials the study aims for")
     search.add_argument(
         "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
     )
-    search.add_argument("--seed", type=int, help="sampler seed")
+    search.add_argument("--seed", type=seed, help="sampler seed")
     search.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
-    search.add_argument("--threads", type=positive_int, default=2)
+    search.add_argument("--threads", type=threads, default=2)
     search.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW")
     search.add_argument("--supernet", default="default", help="'default' or a checkpoint path")
     search.add_argument("--data", help="folder of HR validation images (default: embedded Set5)")
     search.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between heartbeats")
-    search.set_defaults(handler=_search)
+    search.set_defaults(handler=_with_warnings(_search))
 
     worker = subparsers.add_parser("worker", help="add a worker to an existing study")
     _add_study_args(worker)
     worker.add_argument("--trials", type=positive_int, help="most trials this process runs")
-    worker.add_argument("--seed", type=int, help="sampler seed (default: random per worker)")
-    worker.set_defaults(handler=_worker)
+    worker.add_argument("--seed", type=seed, help="sampler seed (default: random per worker)")
+    worker.set_defaults(handler=_with_warnings(_worker))
+
+
+def _with_warnings(handler: Any) -> Any:
+    """``handler`` with its warnings (e.g. a trial slot given up) printed as one-line messages."""
+
+    def run(args: argparse.Namespace) -> dict[str, Any]:
+        with warnings_as_messages():
+            return handler(args)
+
+    return run
 
 
 def _add_study_args(parser: argparse.ArgumentParser) -> None:
     from optuna_srprune.store import DEFAULT_STORAGE
 
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
-    parser.add_argument("--study", required=True, help="study name")
+    parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_json_flag(parser)
 
@@ -70,6 +86,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         val_data=os.path.abspath(args.data) if args.data else None,
         heartbeat_s=args.heartbeat,
     )
+    _check_inputs(settings)  # before the storage is opened: a typo must not leave a database behind
     storage = store.open_storage(args.storage, settings.heartbeat_s)
     existing = _existing_settings(storage, args.study)
     if existing is not None:
@@ -97,12 +114,25 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
     return _report(args, study, settings)
 
 
+def _check_inputs(settings: Any) -> None:
+    """The cheap checks of the supernet and data paths, before anything is created."""
+    from pathlib import Path
+
+    from optuna_srprune.data import list_images
+    from optuna_srprune.exceptions import CheckpointError
+
+    if settings.supernet != "default" and not Path(settings.supernet).is_file():
+        raise CheckpointError(f"Supernet checkpoint {settings.supernet!r} does not exist.")
+    if settings.val_data is not None:
+        list_images(settings.val_data)
+
+
 def _worker(args: argparse.Namespace) -> dict[str, Any]:
     import optuna
 
     from optuna_srprune import store
 
-    storage = store.open_storage(args.storage)
+    storage = store.open_storage(args.storage, must_exist=True)
     if args.study not in optuna.get_all_study_names(storage):
         raise StudyError(
             f"No study {args.study!r} in {store.mask_url(args.storage)}; create it with "
@@ -190,6 +220,7 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
         }
         for t in front
     ]
+    _warn_if_short(study, settings, len(complete))
     if not args.json:
         budget = f" under {settings.budget_ms:g} ms" if settings.budget_ms else ""
         print(
@@ -206,3 +237,21 @@ def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, An
         "budget_ms": settings.budget_ms,
         "pareto_front": rows,
     }
+
+
+def _warn_if_short(study: Any, settings: Any, n_complete: int) -> None:
+    """Say so when the study is over with fewer complete trials than it aims for."""
+    import warnings
+
+    from optuna.trial import TrialState
+
+    if n_complete >= settings.n_trials:
+        return
+    if study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)):
+        return  # other workers are still on it
+    warnings.warn(
+        f"Study {study.study_name!r} has {n_complete} complete trials of the {settings.n_trials} it "
+        "aims for, and none queued: some trials failed too often. Run `optuna-srprune search` again "
+        "with the same settings to queue the missing ones.",
+        stacklevel=2,
+    )

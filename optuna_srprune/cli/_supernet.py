@@ -11,8 +11,13 @@ from typing import Any
 
 from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import finite_float
 from optuna_srprune.cli._common import hr_size
+from optuna_srprune.cli._common import load_config
+from optuna_srprune.cli._common import positive_float
 from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import seed
+from optuna_srprune.cli._common import threads
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import lr_size
@@ -24,15 +29,19 @@ _TRAIN_OPTIONS = {
     # flag: (TrainSettings field, type, help)
     "--batch-size": ("batch_size", positive_int, "LR patches per step (default 16)"),
     "--patch-size": ("patch_size", positive_int, "side of the LR patches in pixels (default 48)"),
-    "--lr": ("lr", float, "peak learning rate of Adam (default 1e-3)"),
+    "--lr": ("lr", positive_float, "peak learning rate of Adam (default 1e-3)"),
     "--num-random": ("num_random", int, "random subnets per step besides largest and smallest (default 1)"),
-    "--distill-weight": ("distill_weight", float, "weight of in-place distillation (default 0.5)"),
-    "--seed": ("seed", int, "seed of weights, patches and subnet draws (default 0)"),
+    "--distill-weight": ("distill_weight", finite_float, "weight of in-place distillation (default 0.5)"),
+    "--seed": ("seed", seed, "seed of weights, patches and subnet draws (default 0)"),
     "--checkpoint-every": ("checkpoint_every", positive_int, "steps between checkpoints (default 500)"),
     "--validate-every": ("validate_every", int, "steps between Set5 PSNR checks, 0: never (default 500)"),
-    "--band-share": ("band_share", float, "share of random subnets drawn in the band (default 0.75)"),
-    "--ema-decay": ("ema_decay", float, "decay of the weights' moving average, 0: none (default 0.999)"),
-    "--grad-clip": ("grad_clip", float, "largest gradient norm of a step, 0: none (default 1.0)"),
+    "--band-share": ("band_share", finite_float, "share of random subnets drawn in the band (default 0.75)"),
+    "--ema-decay": (
+        "ema_decay",
+        finite_float,
+        "decay of the weight average, 0: none (default 0.999)",
+    ),
+    "--grad-clip": ("grad_clip", finite_float, "largest gradient norm of a step, 0: none (default 1.0)"),
 }
 _TRAIN_SWITCHES = {
     "--bf16": ("bf16", "train in bfloat16 autocast (float32 weights); faster on CPUs with AVX-512 BF16"),
@@ -56,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     band.add_argument(
         "--band-ms",
         nargs=2,
-        type=float,
+        type=finite_float,
         metavar=("LOW", "HIGH"),
         help="draw random subnets log-uniformly in this predicted latency band (the latency table of "
         "--backend/--latency-threads/--hr-size in --storage; calibrated if missing)",
@@ -64,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     band.add_argument(
         "--band-gmacs",
         nargs=2,
-        type=float,
+        type=finite_float,
         metavar=("LOW", "HIGH"),
         help="the same with a band of GMACs at --hr-size (no calibration needed)",
     )
@@ -79,9 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train the space made for a back-end blocking channels by N (SRSearchSpace.for_backend; "
         "16 for ONNX Runtime on AVX-512); default: the classic space, or the checkpoint's when resuming",
     )
-    train.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    train.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     train.add_argument("--device", default="auto", help="cpu, cuda[:N], mps or auto (default: auto)")
     train.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    train.add_argument(
+        "--force", action="store_true", help="start afresh over an existing --out (its training is lost)"
+    )
     train.add_argument(
         "--init-from",
         default=None,
@@ -96,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
     evaluate.add_argument("--config", default="largest", metavar="largest|smallest|FILE.json")
     evaluate.add_argument("--data", default=None, metavar="DIR", help="HR images (default: embedded Set5)")
-    evaluate.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch")
+    evaluate.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda[:N], mps or auto (default: cpu)")
     add_json_flag(evaluate)
     evaluate.set_defaults(handler=_evaluate)
@@ -111,6 +123,14 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.supernet._checkpoint import checkpoint_space
     from optuna_srprune.supernet._checkpoint import read_checkpoint
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise ConfigError(f"--out {args.out!r} is a folder; give a checkpoint file name such as x2.pt.")
+    if out.exists() and not (args.resume or args.force):
+        raise ConfigError(
+            f"--out {args.out!r} exists: pass --resume to continue its training, --force to start "
+            "afresh over it, or choose another file."
+        )
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -195,7 +215,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         supernet = SRSupernet.pretrained(args.scale)
     else:
         supernet = SRSupernet.load(args.supernet, scale=args.scale)
-    config = _read_config(args.config, supernet.space, args.scale)
+    config = load_config(args.config, supernet.space)
     supernet.set_active(config)
     supernet.to(device)
     data = ValidationSet(args.data, args.scale)
@@ -221,20 +241,6 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     if not args.json:
         _print_evaluation(result)
     return result
-
-
-def _read_config(text: str, space: Any, scale: int) -> SubnetConfig:
-    if text == "largest":
-        return space.largest()
-    if text == "smallest":
-        return space.smallest()
-    path = Path(text)
-    if not path.is_file():
-        raise ConfigError(f"--config must be 'largest', 'smallest' or a JSON file; {text!r} is none of them.")
-    config = SubnetConfig.from_json(path.read_text())
-    if config.scale != scale:
-        raise ConfigError(f"Config {text!r} is for x{config.scale}, but --scale is {scale}.")
-    return config
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import non_negative_int
-from optuna_srprune.cli._common import positive_int
+from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import warnings_as_messages
 
 
@@ -31,8 +31,9 @@ def register(subparsers: Any) -> None:
         help="LR tile side in pixels, margins included (default 256; 0: no tiling, small images only)",
     )
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), help="refuse a model of another scale")
+    parser.add_argument("--threads", type=threads, default=None, help="ONNX Runtime threads (default: all)")
     parser.add_argument(
-        "--threads", type=positive_int, default=None, help="ONNX Runtime threads (default: all)"
+        "--force", action="store_true", help="overwrite existing output images (never an input)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_json_flag(parser)
@@ -51,6 +52,7 @@ def _upscale(args: argparse.Namespace) -> dict[str, Any]:
             scale=args.scale,
             threads=args.threads,
             progress=not args.no_progress,
+            force=args.force,
         )
     if not args.json:
         for image in result["images"]:

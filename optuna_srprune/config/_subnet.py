@@ -90,8 +90,8 @@ class SubnetConfig:
     tail: str = "conv3x3"
 
     def __post_init__(self) -> None:
-        if self.scale not in SCALES:
-            raise ConfigError(f"scale must be one of {SCALES}, got {self.scale!r}.")
+        if not isinstance(self.scale, int) or isinstance(self.scale, bool) or self.scale not in SCALES:
+            raise ConfigError(f"scale must be one of {SCALES} (an integer), got {self.scale!r}.")
         if not isinstance(self.width, int) or isinstance(self.width, bool) or self.width < 1:
             raise ConfigError(f"width must be a positive integer, got {self.width!r}.")
         blocks = tuple(b if isinstance(b, BlockConfig) else BlockConfig(**b) for b in self.blocks)
@@ -131,7 +131,7 @@ class SubnetConfig:
             raise ConfigError("Subnet config 'blocks' must be a list of {kind, channels} objects.")
         try:
             parsed = tuple(BlockConfig(kind=b["kind"], channels=tuple(b["channels"])) for b in blocks)
-        except (KeyError, TypeError) as err:
+        except (KeyError, TypeError, IndexError) as err:
             raise ConfigError(
                 f"Each block must be an object with 'kind' and 'channels', got {blocks!r}."
             ) from err
@@ -149,6 +149,8 @@ class SubnetConfig:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise ConfigError(f"Subnet config is not valid JSON: {err}.") from err
+        except RecursionError:
+            raise ConfigError("Subnet config is nested too deeply to be a config.") from None
         return cls.from_dict(data)
 
     def summary(self) -> str:

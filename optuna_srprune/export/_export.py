@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 import datetime
 import json
+import math
 import os
 from pathlib import Path
 import shutil
@@ -28,6 +29,7 @@ from optuna_srprune.evaluation import evaluate_network
 from optuna_srprune.evaluation import Quality
 from optuna_srprune.evaluation import receptive_radius
 from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.exceptions import DataError
 from optuna_srprune.exceptions import StudyError
 from optuna_srprune.export._finetune import finetune
 from optuna_srprune.export._finetune import FinetuneSettings
@@ -68,8 +70,16 @@ def find_trial(study: optuna.Study, number: int) -> FrozenTrial:
 
 
 def check_output(out: PathLike, force: bool) -> Path:
-    """Refuse an existing output folder unless ``force``; refuse a file in its place always."""
+    """Refuse an existing output folder unless ``force``; refuse a file in its place always.
+
+    Also refuse, before any work, an output whose nearest existing parent is not a writable folder.
+    """
     out = Path(out)
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"Cannot create the output {str(out)!r}: {str(parent)!r} is not a writable folder.")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"Output {str(out)!r} is a file; give a folder to write the model into.")
     if out.exists() and not force:
@@ -158,6 +168,7 @@ def export_trial(
     metrics = _metrics(study, trial, settings, val, inherited, final)
     metrics["latency"] = _measure_latency(settings, config, trial)
     metrics["finetune"] = {**finetune_settings.to_dict(), "data": [str(f) for f in folders], **report}
+    _check_finite(net, metrics, finetune_settings)
 
     files = _write(net, metrics, out)
     artifacts = _upload(study, trial_number, files, artifact_store) if artifact_store is not None else {}
@@ -169,7 +180,10 @@ def export_trial(
         "finetune_steps": report["steps"],
         "artifacts": artifacts,
     }
-    study.set_user_attr(f"{EXPORT_ATTR_PREFIX}{trial_number}", json.dumps(record, sort_keys=True))
+    study.set_user_attr(
+        f"{EXPORT_ATTR_PREFIX}{trial_number}",
+        json.dumps(_json_numbers(record), sort_keys=True, allow_nan=False),
+    )
     return {
         **metrics,
         "out": str(out),
@@ -253,24 +267,61 @@ def _measure_latency(settings: SearchSettings, config: Any, trial: FrozenTrial) 
     }
 
 
+def _check_finite(net: Any, metrics: dict[str, Any], settings: FinetuneSettings) -> None:
+    """A network with NaN or inf weights, or metrics that are not numbers, is an error, not a model."""
+    bad = [name for name, tensor in net.state_dict().items() if not bool(tensor.isfinite().all())]
+    if bad:
+        raise ConfigError(
+            f"The network's weights are not finite after fine-tuning ({bad[0]} and {len(bad) - 1} more) "
+            f"with lr {settings.lr:g}; nothing was written. Use a smaller --lr."
+        )
+    for key in ("psnr", "ssim"):
+        for where in (metrics, metrics["inherited"]):
+            if not math.isfinite(where[key]) and not where[key] == math.inf:
+                raise ConfigError(
+                    f"The exported network's {key} is {where[key]}: its outputs are not numbers; "
+                    "nothing was written."
+                )
+
+
 def _write(net: Any, metrics: dict[str, Any], out: Path) -> dict[str, Path]:
     """Write every file into a temporary sibling folder, then move them into ``out`` together."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as err:
+        raise DataError(
+            f"Cannot write into {str(out.parent)!r}: {err.strerror or type(err).__name__}."
+        ) from None
+    try:
+        text = json.dumps(_json_numbers(metrics), indent=2, sort_keys=True, allow_nan=False) + "\n"
         written = save_network(net, tmp)
         written[METRICS_JSON] = tmp / METRICS_JSON
-        written[METRICS_JSON].write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        written[METRICS_JSON].write_text(text)
         if out.exists():  # --force: replace our files, leave anything else there alone
             for name, path in written.items():
                 os.replace(path, out / name)
             tmp.rmdir()
         else:
             os.replace(tmp, out)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DataError(f"Cannot write the export into {str(out)!r}: {err.strerror or err}.") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {name: out / name for name in written}
+
+
+def _json_numbers(value: Any) -> Any:
+    """Strict JSON: an infinite PSNR (identical images) is written as the string ``"inf"``."""
+    if isinstance(value, float) and math.isinf(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_numbers(v) for v in value]
+    return value
 
 
 def _upload(study: optuna.Study, number: int, files: dict[str, Path], store: Any) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Sequence
 import dataclasses
+import math
 import os
 import time
 from typing import Any
@@ -72,7 +73,7 @@ class FinetuneSettings:
             raise ConfigError(
                 f"batch_size and patch_size must be >= 1, got {self.batch_size} and {self.patch_size}."
             )
-        if self.lr <= 0 or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.distill_weight <= 1:
+        if not 0 < self.lr < math.inf or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.distill_weight <= 1:
             raise ConfigError("Need lr > 0, 0 <= min_lr_ratio <= 1 and 0 <= distill_weight <= 1.")
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +145,11 @@ def finetune(
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             values = {"loss": loss.item(), "l1_hr": l1_hr.item()}
+            if not math.isfinite(values["loss"]):
+                raise ConfigError(
+                    f"Fine-tuning diverged at step {step + 1} (loss {values['loss']}) with lr "
+                    f"{settings.lr:g}; nothing was written. Use a smaller --lr (default 1e-4)."
+                )
             smooth = {k: 0.95 * smooth.get(k, v) + 0.05 * v for k, v in values.items()}
             bar.update(1)
             bar.set_postfix({"L1": f"{smooth['l1_hr']:.4f}"}, refresh=False)

@@ -28,10 +28,8 @@ import numpy as np
 import onnx
 from PIL import Image as PILImage
 
-from optuna_srprune.data import IMAGE_SUFFIXES
 from optuna_srprune.data import imresize
 from optuna_srprune.data import is_gray_mode
-from optuna_srprune.data import list_images
 from optuna_srprune.data import open_image
 from optuna_srprune.evaluation import tile_windows
 from optuna_srprune.exceptions import ConfigError
@@ -39,6 +37,9 @@ from optuna_srprune.exceptions import DataError
 from optuna_srprune.export._onnx import META_RADIUS
 from optuna_srprune.export._onnx import META_SCALE
 from optuna_srprune.export._onnx import MODEL_ONNX
+from optuna_srprune.export._outputs import check_suffix
+from optuna_srprune.export._outputs import plan_outputs
+from optuna_srprune.export._outputs import write_atomically
 from optuna_srprune.latency import OnnxRuntimeBackend
 
 PathLike = str | os.PathLike[str]
@@ -46,6 +47,7 @@ PathLike = str | os.PathLike[str]
 DEFAULT_TILE = 256
 # MATLAB's bicubic kernel reads two input pixels either side: the alpha channel's margin.
 _BICUBIC_RADIUS = 2
+_FORMATS = {".png": "PNG", ".bmp": "BMP", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 TileFn = Callable[[slice, slice], np.ndarray]
@@ -73,6 +75,16 @@ def _receptive_radius(model: onnx.ModelProto) -> int:
     return radius
 
 
+def _meta_int(text: str, key: str, where: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0 or value > 10_000:
+        raise ConfigError(f"{where} has an invalid metadata value {key}={text!r}; the file was altered.")
+    return value
+
+
 def to_uint8(x: np.ndarray) -> np.ndarray:
     """``[0, 1]`` floats to 8 bits as MATLAB does: clamp, scale, round halves up."""
     return np.floor(np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
@@ -81,9 +93,9 @@ def to_uint8(x: np.ndarray) -> np.ndarray:
 class OnnxUpscaler:
     """An exported SR model on ONNX Runtime (CPU) that upscales whole images in bounded memory.
 
-    The scale and the receptive radius are read from the model's ``metadata_props`` (written by
-    :func:`~optuna_srprune.export.to_onnx`); for other models the scale is measured on a small probe
-    and the radius bounded by summing the conv kernels.
+    The scale is measured on a small probe and the receptive radius bounded by summing the conv
+    kernels; the model's ``metadata_props`` (written by :func:`~optuna_srprune.export.to_onnx`) must
+    agree with them (a scale that differs, or a radius below that bound, means an altered file).
 
     Example:
 
@@ -101,27 +113,59 @@ class OnnxUpscaler:
         threads: ONNX Runtime intra-op threads (default: all cores).
 
     Raises:
-        ConfigError: No model there, or it is not a valid ONNX model of an image upscaler.
+        ConfigError: No model there, an empty or invalid file, metadata that contradicts the model,
+            or a model that is not an image upscaler.
     """
 
     def __init__(self, model: PathLike, threads: int | None = None) -> None:
         self.path = _resolve_model(model)
+        where = repr(str(self.path))
+        if self.path.stat().st_size == 0:
+            raise ConfigError(f"{where} is empty (0 bytes), not an ONNX model; export it again.")
         try:
             proto = onnx.load(str(self.path))
         except Exception as err:  # noqa: BLE001 - protobuf raises several types on a bad file
-            raise ConfigError(
-                f"{str(self.path)!r} is not a valid ONNX model ({type(err).__name__})."
-            ) from None
+            raise ConfigError(f"{where} is not a valid ONNX model ({type(err).__name__}).") from None
+        if not proto.graph.node or not proto.graph.input or not proto.graph.output:
+            raise ConfigError(f"{where} is not an ONNX model of a network (it has no graph).")
         meta = {prop.key: prop.value for prop in proto.metadata_props}
-        self._session = OnnxRuntimeBackend(threads).session(proto)
+        try:
+            self._session = OnnxRuntimeBackend(threads).session(proto)
+        except Exception as err:  # noqa: BLE001 - ONNX Runtime raises its own types on a bad model
+            first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            raise ConfigError(f"ONNX Runtime cannot load {where}: {first}") from None
         self._input = self._session.get_inputs()[0].name
-        self.scale = int(meta[META_SCALE]) if META_SCALE in meta else self._probe_scale()
-        self.radius = int(meta[META_RADIUS]) if META_RADIUS in meta else _receptive_radius(proto)
+        self.scale = self._probe_scale()
+        if META_SCALE in meta and _meta_int(meta[META_SCALE], META_SCALE, where) != self.scale:
+            raise ConfigError(
+                f"{where} says in its metadata {META_SCALE}={meta[META_SCALE]!r}, but it upscales "
+                f"x{self.scale}; the file was altered or mislabelled."
+            )
+        bound = _receptive_radius(proto)
+        self.radius = bound
+        if META_RADIUS in meta:
+            self.radius = _meta_int(meta[META_RADIUS], META_RADIUS, where)
+            if self.radius < bound:
+                raise ConfigError(
+                    f"{where} says in its metadata {META_RADIUS}={meta[META_RADIUS]!r}, less than its "
+                    f"convolutions reach ({bound} pixels): tiles would show seams. The file was altered."
+                )
 
     def _probe_scale(self) -> int:
         probe = np.zeros((1, 3, 8, 8), np.float32)
-        (out,) = self._session.run(None, {self._input: probe})
-        if out.ndim != 4 or out.shape[1] != 3 or out.shape[2] % 8 or out.shape[2] // 8 < 1:
+        try:
+            (out,) = self._session.run(None, {self._input: probe})
+        except Exception as err:  # noqa: BLE001 - ONNX Runtime raises its own types on a bad model
+            raise ConfigError(
+                f"{str(self.path)!r} does not run on an NCHW RGB image ({type(err).__name__})."
+            ) from None
+        if (
+            out.ndim != 4
+            or out.shape[:2] != (1, 3)
+            or out.shape[2] % 8
+            or out.shape[2] // 8 < 1
+            or out.shape[3] != out.shape[2]
+        ):
             raise ConfigError(f"{str(self.path)!r} does not map NCHW RGB images to larger RGB images.")
         return int(out.shape[2] // 8)
 
@@ -138,6 +182,11 @@ class OnnxUpscaler:
         if pixels.dtype == np.uint8:
             x /= 255.0
         sr = self.run(x)[0].transpose(1, 2, 0)
+        if not np.isfinite(sr).all():
+            raise ConfigError(
+                f"The model {str(self.path)!r} outputs NaN or inf: its weights are corrupt or diverged; "
+                "nothing was written."
+            )
         return sr.mean(axis=2, keepdims=True) if pixels.ndim == 2 else sr
 
     def _alpha_tile(self, alpha: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
@@ -174,7 +223,7 @@ class OnnxUpscaler:
         if tile <= 2 * overlap:
             raise ConfigError(
                 f"tile {tile} is too small for this model: tiles need more than twice its receptive "
-                f"radius ({overlap} pixels); use --tile {2 * overlap + 64} or more."
+                f"radius ({overlap} pixels); use --tile {2 * overlap + 1} or more (larger tiles are faster)."
             )
         fns: list[TileFn] = [lambda r, c: self._rgb_tile(pixels, r, c)]
         if alpha is not None:
@@ -230,7 +279,7 @@ def upscale_image(
         DataError: The image cannot be read, or ``target`` has no image suffix.
     """
     source, target = Path(source), Path(target)
-    _check_suffix(target)
+    check_suffix(target)
     start = time.perf_counter()
     image = open_image(source)
     mode, size = image.mode, image.size
@@ -241,11 +290,8 @@ def upscale_image(
         alpha = None
     out = upscaler.upscale(pixels, alpha, tile)
     del pixels, alpha
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        PILImage.fromarray(out).save(target)
-    except (OSError, ValueError) as err:
-        raise DataError(f"Cannot write {str(target)!r}: {err}") from None
+    picture = PILImage.fromarray(out)
+    write_atomically(target, lambda tmp: picture.save(tmp, format=_FORMATS[target.suffix.lower()]))
     return {
         "input": str(source),
         "output": str(target),
@@ -254,14 +300,6 @@ def upscale_image(
         "out_size": [out.shape[1], out.shape[0]],
         "seconds": round(time.perf_counter() - start, 3),
     }
-
-
-def _check_suffix(path: Path) -> None:
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise DataError(
-            f"Output {str(path)!r} needs an image suffix ({', '.join(sorted(IMAGE_SUFFIXES))}) "
-            "or must be a folder."
-        )
 
 
 def upscale_path(
@@ -273,8 +311,13 @@ def upscale_path(
     scale: int | None = None,
     threads: int | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Upscale an image file, or every image of a folder, with an exported model.
+
+    Nothing is destroyed: an output that is an input, or lies in the input folder, two inputs that
+    would write the same output, and (without ``force``) an existing output are refused before any
+    work (:func:`~optuna_srprune.export._outputs.plan_outputs`).
 
     ``source`` a file: ``target`` is the output file, or an existing folder to write
     ``<name>.png`` into. ``source`` a folder: ``target`` is a folder (created if needed) that receives
@@ -297,6 +340,7 @@ def upscale_path(
         scale: The scale expected of the model, if any: a model of another scale is an error.
         threads: ONNX Runtime threads (default: all cores).
         progress: Show a progress bar over a folder's images.
+        force: Overwrite existing outputs (never an input).
 
     Returns:
         ``model``, ``scale``, ``tile`` and ``images`` (one :func:`upscale_image` result each).
@@ -305,25 +349,13 @@ def upscale_path(
         ConfigError: No model, or a model of another ``scale`` than asked.
         DataError: An image cannot be read, a folder holds no image, or an output path is unusable.
     """
+    jobs = plan_outputs(source, target, force)
     upscaler = model if isinstance(model, OnnxUpscaler) else OnnxUpscaler(model, threads)
     if scale is not None and scale != upscaler.scale:
         raise ConfigError(
             f"The model {str(upscaler.path)!r} upscales x{upscaler.scale}, not x{scale} as asked; "
             f"export a x{scale} model or ask for --scale {upscaler.scale}."
         )
-    source, target = Path(source), Path(target)
-    if not source.exists():
-        raise DataError(f"{str(source)!r} does not exist; give an image file or a folder of images.")
-    if source.is_dir():
-        if target.exists() and not target.is_dir():
-            raise DataError(
-                f"{str(source)!r} is a folder, so the output {str(target)!r} must be a folder too."
-            )
-        jobs = [(path, target / f"{path.stem}.png") for path in list_images(source)]
-    else:
-        jobs = [(source, target / f"{source.stem}.png" if target.is_dir() else target)]
-    for _, out in jobs:
-        _check_suffix(out)
     from tqdm.auto import tqdm
 
     images = [

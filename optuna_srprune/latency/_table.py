@@ -25,6 +25,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
+from optuna_srprune._redact import redact
 from optuna_srprune.exceptions import LatencyTableError
 from optuna_srprune.latency._timing import Timing
 
@@ -62,24 +63,31 @@ def mask_url(url: str | sa.URL) -> str:
     """``url`` with its password hidden, safe to print."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable storage URL>"
+    except sa.exc.ArgumentError:  # not a URL, but it may still hold a password: hide it all the same
+        return repr(redact(str(url)))
+
+
+def _reason(err: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy appends statements and links)."""
+    orig = getattr(err, "orig", None) or err
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0].strip()}" if lines else type(orig).__name__
 
 
 @functools.cache
 def _engine(url: str) -> Engine:
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as err:
+    except sa.exc.ArgumentError:
         raise LatencyTableError(
-            f"Storage {url!r} is not a SQLAlchemy URL, e.g. sqlite:///srprune.db."
-        ) from err
+            f"Storage {mask_url(url)} is not a SQLAlchemy URL, e.g. sqlite:///srprune.db."
+        ) from None
     # Concurrent SQLite writers wait for the file lock instead of failing at once.
     connect_args = {"timeout": 60} if parsed.get_backend_name() == "sqlite" else {}
     try:
         return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
     except Exception as err:  # bad driver, missing module...
-        raise LatencyTableError(f"Cannot open storage {mask_url(parsed)}: {err}") from err
+        raise LatencyTableError(f"Cannot open storage {mask_url(parsed)}: {_reason(err)}") from None
 
 
 def _create_tables(engine: Engine, attempts: int = 5) -> None:
@@ -146,8 +154,9 @@ class LatencyTable:
             _create_tables(self.engine)
         except sa.exc.SQLAlchemyError as err:
             raise LatencyTableError(
-                f"Cannot use storage {mask_url(storage)}: {err.__class__.__name__}: {err}"
-            ) from err
+                f"Cannot use storage {mask_url(storage)}: {_reason(err)} "
+                "(is it reachable, writable, and a database?)"
+            ) from None
 
     def __len__(self) -> int:
         query = (

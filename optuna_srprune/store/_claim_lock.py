@@ -10,20 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 import fcntl
-from pathlib import Path
 
-import sqlalchemy as sa
+from optuna_srprune.exceptions import StudyError
 
 
 @contextlib.contextmanager
 def claim_lock(storage_url: str) -> Iterator[None]:
     """Hold an exclusive lock while claiming a trial (a no-op for server databases)."""
-    url = sa.make_url(storage_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    from optuna_srprune.store._storage import sqlite_file
+
+    database = sqlite_file(storage_url)
+    if database is None:
         yield
         return
-    lock_path = Path(url.database).with_name(Path(url.database).name + ".claim-lock")
-    with open(lock_path, "a") as handle:
+    lock_path = database.with_name(database.name + ".claim-lock")
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115 - closed by the with below
+    except OSError as err:
+        raise StudyError(
+            f"Cannot create the claim lock {str(lock_path)!r} beside the SQLite database "
+            f"({err.strerror or type(err).__name__}); SQLite workers need a writable database folder."
+        ) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

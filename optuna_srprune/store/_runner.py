@@ -15,12 +15,15 @@ import os
 import socket
 import threading
 import time
+import warnings
 
 import optuna
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from optuna_srprune.store._claim_lock import claim_lock
+from optuna_srprune.store._retry import fail_and_requeue
+from optuna_srprune.store._retry import requeue
 
 _logger = optuna.logging.get_logger(__name__)
 
@@ -83,7 +86,11 @@ class _Heartbeat:
 
 
 def _run_one(study: optuna.Study, objective: Objective, trial_id: int, heartbeat_s: float) -> bool:
-    """Run one claimed trial; ``False`` if it was failed as stale meanwhile (and so re-queued)."""
+    """Run one claimed trial; ``False`` if it was failed as stale meanwhile (and so re-queued).
+
+    If the objective raises or is interrupted, the trial is failed and its slot queued again
+    (an interruption does not count against the slot's retries), then the error goes on.
+    """
     # Drop the study's per-thread trial cache so the sampler sees the trials other workers finished
     # (study.ask() does the same).
     study._thread_local.cached_all_trials = None
@@ -92,15 +99,26 @@ def _run_one(study: optuna.Study, objective: Objective, trial_id: int, heartbeat
         trial.set_user_attr(WORKER_ATTR, worker_id())
         try:
             values = objective(trial)
-        except BaseException:
-            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        except BaseException as err:
+            counted = not isinstance(err, (KeyboardInterrupt, SystemExit))
+            fail_and_requeue(study, trial_id, counted=counted)
             raise
     try:
-        study.tell(trial, list(values))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Optuna's own message on bad values
+            frozen = study.tell(trial, list(values))
     except optuna.exceptions.UpdateFinishedTrialError:
         # Our heartbeats were late (an overloaded machine): another worker failed this trial as
         # stale and re-queued it. Its copy will be run; this result is dropped.
         _logger.warning(f"Trial {trial.number} was failed as stale while running; dropped.")
+        return False
+    if frozen.state != TrialState.COMPLETE:  # Optuna refused the values (NaN, wrong count)
+        warnings.warn(
+            f"Trial {trial.number} returned {list(values)}, which are not finite numbers: it failed "
+            "and its slot is queued again.",
+            stacklevel=2,
+        )
+        requeue(study, frozen, counted=True)
         return False
     return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any
 
 import optuna
@@ -16,6 +17,9 @@ from optuna_srprune.objective import DIRECTIONS
 SAMPLERS = ("latency-aware", "nsga2", "tpe", "random")
 # Settings that define what the study's trials mean; joining with other values is an error.
 _DEFINING = ("scale", "budget_ms", "backend", "threads", "hr_size", "supernet", "val_data")
+# Which optuna-srprune wrote the settings (so an unknown key can say which version it came from).
+_WRITTEN_BY = "written_by"
+_INT_FIELDS = ("scale", "n_trials", "threads", "heartbeat_s")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +54,35 @@ class SearchSettings:
     heartbeat_s: int = 10
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hr_size", tuple(self.hr_size))
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"The setting {name!r} must be an integer, got {value!r}.")
+        if self.seed is not None and (not isinstance(self.seed, int) or isinstance(self.seed, bool)):
+            raise ConfigError(f"The sampler seed must be an integer, got {self.seed!r}.")
+        if self.scale not in (2, 3, 4):
+            raise ConfigError(f"The scale must be 2, 3 or 4, got {self.scale}.")
+        size = self.hr_size
+        if (
+            not isinstance(size, (list, tuple))
+            or len(size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in size)
+        ):
+            raise ConfigError(f"hr_size must be two positive integers (height, width), got {size!r}.")
+        object.__setattr__(self, "hr_size", tuple(size))
+        if self.budget_ms is not None and (
+            isinstance(self.budget_ms, bool)
+            or not isinstance(self.budget_ms, (int, float))
+            or not math.isfinite(self.budget_ms)
+        ):
+            raise ConfigError(f"The latency budget must be a finite number of ms, got {self.budget_ms!r}.")
+        if self.threads < 1:
+            raise ConfigError(f"The number of threads must be >= 1, got {self.threads}.")
+        for name in ("backend", "supernet"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(f"The setting {name!r} must be a string, got {getattr(self, name)!r}.")
+        if self.val_data is not None and not isinstance(self.val_data, str):
+            raise ConfigError(f"The setting 'val_data' must be a folder or null, got {self.val_data!r}.")
         if self.sampler not in SAMPLERS:
             raise ConfigError(f"Unknown sampler {self.sampler!r}; choose one of {list(SAMPLERS)}.")
         if self.budget_ms is not None and not self.budget_ms > 0:
@@ -61,12 +93,43 @@ class SearchSettings:
             raise ConfigError(f"The heartbeat interval must be >= 1 s, got {self.heartbeat_s}.")
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        from optuna_srprune import __version__
+
+        data = {**dataclasses.asdict(self), _WRITTEN_BY: f"optuna-srprune {__version__}"}
+        return json.dumps(data, sort_keys=True, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> SearchSettings:
-        data: dict[str, Any] = json.loads(text)
-        return cls(**data)
+        """Settings from :meth:`to_json`'s output, with a clear :class:`StudyError` on bad input."""
+        from optuna_srprune import __version__
+
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except (TypeError, ValueError, RecursionError) as err:
+            raise StudyError(f"The study's search settings are not valid JSON ({err}).") from None
+        if not isinstance(data, dict):
+            raise StudyError(f"The study's search settings must be a JSON object, got {type(data).__name__}.")
+        writer = data.pop(_WRITTEN_BY, "an optuna-srprune older than 0.1.0")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - fields)
+        if unknown and writer == f"optuna-srprune {__version__}":
+            raise StudyError(f"The study's search settings have unknown key(s) {unknown}; they are damaged.")
+        if unknown:
+            raise StudyError(
+                f"The study's search settings have unknown key(s) {unknown}: they were written by "
+                f"{writer}, and this is optuna-srprune {__version__}; use that version (or newer)."
+            )
+        missing = sorted(
+            f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.name not in data
+        )
+        if missing:
+            raise StudyError(f"The study's search settings lack {missing}; they are damaged.")
+        try:
+            return cls(**data)
+        except ConfigError as err:
+            raise StudyError(
+                f"The study's search settings (written by {writer}) are invalid: {err}"
+            ) from None
 
     def differences(self, other: SearchSettings) -> dict[str, tuple[Any, Any]]:
         """The defining settings whose values differ: ``{name: (self's, other's)}``."""
@@ -100,3 +163,7 @@ def check_directions(study: optuna.Study) -> None:
             f"Study {study.study_name!r} has objectives {directions}, not {list(DIRECTIONS)} "
             "(PSNR, latency); it was made for something else. Use another study name."
         )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

@@ -251,7 +251,13 @@ def write_report(
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )
-    out.write_text(page, encoding="utf-8")
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"Cannot write {str(out)!r}: {err.strerror or type(err).__name__}.") from None
     return out
 
 
@@ -270,3 +276,5 @@ def check_output_path(path: str | os.PathLike[str]) -> None:
         raise DataError(f"The output {str(out)!r} is a folder; give a file name such as report.html.")
     if not out.parent.is_dir():
         raise DataError(f"The folder of the output {str(out)!r} does not exist; create it first.")
+    if not os.access(out.parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise DataError(f"The output {str(out)!r} cannot be written (no permission).")

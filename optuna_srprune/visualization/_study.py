@@ -54,7 +54,15 @@ def check_study(study: optuna.Study) -> dict[str, Any]:
             f"{list(_names.DIRECTIONS)} and a {_names.SETTINGS!r} attribute); create one with "
             "`optuna-srprune search`."
         )
-    settings: dict[str, Any] = json.loads(text)
+    try:
+        settings = json.loads(text)
+    except (ValueError, RecursionError):
+        settings = None
+    if not isinstance(settings, dict):
+        raise StudyError(
+            f"The search settings of study {study.study_name!r} ({_names.SETTINGS!r}) are not a JSON "
+            "object; the study is damaged or was written by another program."
+        )
     return settings
 
 

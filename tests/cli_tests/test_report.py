@@ -75,6 +75,9 @@ def test_unknown_study_lists_the_studies(
     assert "(studies there: 'probe', 'study')" in err
     assert not out.exists()
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    _expect_error(_report(empty, "nope", out), capsys, "No database file")
+    assert not (tmp_path / "empty.db").exists()  # a mistyped database is not created
+    optuna.storages.RDBStorage(empty)
     _expect_error(_report(empty, "nope", out), capsys, "(studies there: none)")
 
 

@@ -93,8 +93,10 @@ def test_joining_with_another_scale(
 
 def test_worker_needs_an_existing_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    _expect_error(["worker", "--storage", url, "--study", "nope"], capsys, "No study 'nope'")
+    _expect_error(["worker", "--storage", url, "--study", "nope"], capsys, "No database file")
+    assert not (tmp_path / "db.sqlite").exists()  # a mistyped database is not created
     assert _studies(url) == []
+    _expect_error(["worker", "--storage", url, "--study", "nope"], capsys, "No study 'nope'")
 
 
 def test_search_json_prints_the_pareto_front(

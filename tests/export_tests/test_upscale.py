@@ -71,10 +71,11 @@ def test_gray_stays_gray_and_alpha_is_bicubic(exported: Path, tmp_path: Path) ->
     gray = _smooth_image(30, 41, channels=1)[:, :, 0]
     alpha = _smooth_image(30, 41, channels=1, seed=1)[:, :, 0]
     rgb = _smooth_image(30, 41)
-    Image.fromarray(gray).save(tmp_path / "gray.png")
-    Image.fromarray(np.dstack([gray, alpha])).save(tmp_path / "gray_alpha.png")
-    Image.fromarray(np.dstack([rgb, alpha])).save(tmp_path / "rgba.png")
-    assert main(["upscale", str(exported), str(tmp_path), str(tmp_path / "out"), "--tile", "24"]) == 0
+    (tmp_path / "in").mkdir()
+    Image.fromarray(gray).save(tmp_path / "in" / "gray.png")
+    Image.fromarray(np.dstack([gray, alpha])).save(tmp_path / "in" / "gray_alpha.png")
+    Image.fromarray(np.dstack([rgb, alpha])).save(tmp_path / "in" / "rgba.png")
+    assert main(["upscale", str(exported), str(tmp_path / "in"), str(tmp_path / "out"), "--tile", "24"]) == 0
     modes = {name: Image.open(tmp_path / "out" / f"{name}.png") for name in ("gray", "gray_alpha", "rgba")}
     assert {name: image.mode for name, image in modes.items()} == {
         "gray": "L",

@@ -1,0 +1,25 @@
+"""Hiding secrets in text that is printed or logged: the password of a database URL.
+
+Used on every message the command line prints, so a password never reaches a terminal or a log, whether
+the URL around it is well formed or not.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# ``user:password@`` after a scheme's slashes, a quote, a space or the start: the password is everything
+# up to the last ``@`` of the word (a password may hold ``:`` or ``@``; a host may not hold ``@``).
+_USERINFO = re.compile(r"""(?:(?<=[/\s'"=(])|^)([^\s/:@'"]+):((?!/)[^\s'"]*)@(?=[^\s@'"]*(?:[\s'"),]|$))""")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``user:password@host`` in it replaced by ``***``.
+
+    Example:
+        >>> redact("bad URL 'postgresql+psycopg//me:s3cret@db/x'")
+        "bad URL 'postgresql+psycopg//me:***@db/x'"
+    """
+    return _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
