@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import finite_float
 from optuna_srprune.cli._common import non_negative_int
@@ -59,6 +60,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=seed, default=0, help="seed of the training patches (default 0)")
     parser.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
+    parser.add_argument("--device", default="auto", help="cpu, cuda[:N], mps or auto (default: auto)")
     parser.add_argument(
         "--force", action="store_true", help="overwrite the files of an existing --out folder"
     )
@@ -91,6 +93,7 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune.export import export_trial
     from optuna_srprune.export import FinetuneSettings
 
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = FinetuneSettings(
@@ -118,6 +121,7 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
                 force=args.force,
                 artifact_store=store,
                 progress=not args.no_progress,
+                device=device,
             )
     except BaseException:
         if created is not None:  # a failed export leaves no store folder behind

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import hr_size
@@ -60,6 +61,11 @@ def _add_study_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
     parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where this worker's supernet scores subnets: cpu, cuda[:N], mps, auto",
+    )
     add_json_flag(parser)
 
 
@@ -73,6 +79,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_srprune import store
     from optuna_srprune.objective import name_objectives
 
+    device = resolve_device(args.device)  # before anything is written
     settings = store.SearchSettings(
         scale=args.scale,
         budget_ms=args.budget_ms,
@@ -94,7 +101,7 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         if differences:
             shown = ", ".join(f"{k}: study has {a!r}, asked {b!r}" for k, (a, b) in differences.items())
             raise StudyError(f"Study {args.study!r} exists with other settings ({shown}).")
-    objective = store.build_objective(settings, args.storage, progress=not args.no_progress)
+    objective = store.build_objective(settings, args.storage, progress=not args.no_progress, device=device)
     if existing is None:
         study = _create(storage, args.study, settings)
         _log(args, f"Created study {args.study!r} in {store.mask_url(args.storage)}.")
@@ -132,6 +139,7 @@ def _worker(args: argparse.Namespace) -> dict[str, Any]:
 
     from optuna_srprune import store
 
+    device = resolve_device(args.device)  # before anything is written
     storage = store.open_storage(args.storage, must_exist=True)
     if args.study not in optuna.get_all_study_names(storage):
         raise StudyError(
@@ -141,7 +149,7 @@ def _worker(args: argparse.Namespace) -> dict[str, Any]:
     study = optuna.load_study(study_name=args.study, storage=storage)
     settings = store.load_settings(study)
     storage = store.open_storage(args.storage, settings.heartbeat_s)
-    objective = store.build_objective(settings, args.storage, progress=not args.no_progress)
+    objective = store.build_objective(settings, args.storage, progress=not args.no_progress, device=device)
     study = optuna.load_study(study_name=args.study, storage=storage)
     study.sampler = store.build_sampler(settings, objective, args.seed)
     ran = store.run_trials(

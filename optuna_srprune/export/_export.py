@@ -16,6 +16,7 @@ import warnings
 import optuna
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
+import torch
 
 import optuna_srprune
 from optuna_srprune import _names
@@ -100,6 +101,7 @@ def export_trial(
     force: bool = False,
     artifact_store: Any | None = None,
     progress: bool = True,
+    device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
     """Extract a trial's network from the study's supernet, fine-tune it, score it, time it, save it.
 
@@ -139,6 +141,7 @@ def export_trial(
         force: Overwrite the files of an existing output folder.
         artifact_store: An Optuna artifact store to upload the files to.
         progress: Show progress bars.
+        device: Where to fine-tune and score (e.g. ``"cuda"``); what is written is the same.
 
     Returns:
         The content of ``metrics.json``, plus ``out``, ``files`` and ``artifacts`` (ids by file).
@@ -157,13 +160,14 @@ def export_trial(
     val = ValidationSet(settings.val_data, settings.scale)
     folders = _training_folders(data, val, finetune_settings.steps)
 
-    supernet = load_supernet(settings).eval()
+    supernet = load_supernet(settings).eval().to(device)
     net = supernet.extract(config).eval()
     radius = receptive_radius(config)
     inherited = evaluate_network(net, val, radius)
     largest = supernet.space.largest()
     report = finetune(net, lambda x: supernet(x, largest), folders, finetune_settings, progress)
     final = evaluate_network(net, val, radius) if report["steps"] else inherited
+    net = net.cpu()
 
     metrics = _metrics(study, trial, settings, val, inherited, final)
     metrics["latency"] = _measure_latency(settings, config, trial)

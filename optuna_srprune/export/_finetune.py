@@ -106,7 +106,7 @@ def finetune(
             assert report["steps"] == 2
 
     Args:
-        net: The network to train (left in eval mode afterwards).
+        net: The network to train (left in eval mode afterwards), on the device to train on.
         teacher: The network distilled from: LR batch in, SR batch out (run without gradients).
         folders: Folders of HR training images.
         settings: Hyper-parameters.
@@ -126,12 +126,14 @@ def finetune(
         settings.seed,
     )
     optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
+    device = next(net.parameters()).device  # batches go where the network is
     smooth: dict[str, float] = {}
     start = time.perf_counter()
     net.train()
     with progress_bar(settings.steps, f"fine-tune {net.config.summary()}", progress) as bar:
         for step in range(settings.steps):
             lr_batch, hr_batch = next(sampler)
+            lr_batch, hr_batch = lr_batch.to(device), hr_batch.to(device)
             if settings.channels_last:
                 lr_batch = lr_batch.contiguous(memory_format=torch.channels_last)
             for group in optimizer.param_groups:

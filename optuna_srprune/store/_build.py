@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import optuna
 
@@ -42,15 +43,19 @@ def _phase(progress: bool, message: str) -> None:
         print(f"optuna-srprune: {message}", file=sys.stderr, flush=True)
 
 
-def build_objective(settings: SearchSettings, storage_url: str, progress: bool = True) -> SRPruneObjective:
+def build_objective(
+    settings: SearchSettings, storage_url: str, progress: bool = True, device: Any = "cpu"
+) -> SRPruneObjective:
     """The study's objective: supernet, validation set and latency predictor (calibrating first).
 
     With ``progress``, each phase is announced on stderr and calibration shows its progress bars.
+    ``device`` is where this worker's supernet scores subnets (a per-worker choice, not a setting
+    of the study).
     """
     _phase(progress, f"loading the x{settings.scale} supernet ({settings.supernet})")
     supernet = load_supernet(settings)
     _phase(progress, f"loading the validation images ({settings.val_data or 'embedded Set5'})")
-    evaluator = SupernetEvaluator(supernet, settings.val_data)
+    evaluator = SupernetEvaluator(supernet, settings.val_data, device=device)
     predictor = load_predictor(settings, supernet.space, storage_url, progress)
     return SRPruneObjective(
         supernet.space, evaluator, predictor, settings.budget_ms, hr_size=settings.hr_size
