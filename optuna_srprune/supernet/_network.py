@@ -23,7 +23,7 @@ def cached_specs(config: SubnetConfig) -> tuple[LayerSpec, ...]:
     return tuple(layer_specs(config, 1, 1))
 
 
-def run_layers(x: torch.Tensor, specs: Sequence[LayerSpec], scale: int, conv: ConvFn) -> torch.Tensor:
+def run_layers(x: torch.Tensor, specs: Sequence[LayerSpec], conv: ConvFn) -> torch.Tensor:
     """Execute ``specs`` on the LR batch ``x`` (NCHW), with ``conv`` applying each convolution.
 
     This is the one interpreter of a layer list: the supernet's active path and the extracted network
@@ -87,7 +87,7 @@ class SRNet(nn.Module):
         return module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return run_layers(x, self.specs, self.config.scale, lambda s, f: self.convs[module_name(s.name)](f))
+        return run_layers(x, self.specs, lambda s, f: self.convs[module_name(s.name)](f))
 
 
 def _conv(spec: LayerSpec) -> nn.Conv2d | nn.ConvTranspose2d:

@@ -98,7 +98,7 @@ class SRSupernet(nn.Module):
         def conv(spec: LayerSpec, feat: torch.Tensor) -> torch.Tensor:
             return self._elastic(spec, config)(feat, spec.out_channels)
 
-        return run_layers(x, cached_specs(config), self.scale, conv)
+        return run_layers(x, cached_specs(config), conv)
 
     def extract(self, config: SubnetConfig) -> SRNet:
         """A stand-alone :class:`SRNet` of ``config`` holding copies of its inherited weights."""

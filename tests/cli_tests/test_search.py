@@ -22,6 +22,7 @@ def tiny_supernet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _search(url: str, supernet: Path, *extra: str) -> list[str]:
+    """A small search; ``extra`` flags come last, so they override these (argparse keeps the last)."""
     return [
         "search", "--storage", url, "--study", "s", "--scale", "2", "--budget-ms", "1",
         "--trials", "2", "--supernet", str(supernet), "--hr-size", "32x32", "--no-progress", *extra,
@@ -146,9 +147,19 @@ def test_forty_trials_evaluate_forty_networks(
     import json
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    argv = _search(url, small_supernet, "--data", str(small_val), "--json", "--seed", "0")
-    argv[argv.index("--trials") + 1] = "40"
-    argv[argv.index("--budget-ms") + 1] = "100"
+    argv = _search(
+        url,
+        small_supernet,
+        "--data",
+        str(small_val),
+        "--json",
+        "--seed",
+        "0",
+        "--trials",
+        "40",
+        "--budget-ms",
+        "100",
+    )
     assert main(argv) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
@@ -189,9 +200,19 @@ def test_an_exhausted_space_is_reported(
     tmp_path: Path, tiny_supernet: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    argv = _search(url, tiny_supernet, "--data", str(small_val), "--json", "--seed", "0")
-    argv[argv.index("--trials") + 1] = "18"
-    argv[argv.index("--budget-ms") + 1] = "100"
+    argv = _search(
+        url,
+        tiny_supernet,
+        "--data",
+        str(small_val),
+        "--json",
+        "--seed",
+        "0",
+        "--trials",
+        "18",
+        "--budget-ms",
+        "100",
+    )
     assert main(argv) == 0
     # The CLI prints warnings as one line each on stderr.
     warnings = [line for line in capsys.readouterr().err.splitlines() if "optuna-srprune: warning:" in line]

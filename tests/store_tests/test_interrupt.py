@@ -3,7 +3,6 @@ complete trials (the interrupted trial's slot was queued again), on SQLite and P
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import os
 from pathlib import Path
 import signal
@@ -13,34 +12,10 @@ import time
 
 import optuna
 from optuna.trial import TrialState
-from PIL import Image
 import pytest
-import torch
-
-from optuna_srprune.data import default_validation_dir
-from optuna_srprune.search_space import SRSearchSpace
-from optuna_srprune.supernet import SRSupernet
 
 pytestmark = pytest.mark.slow
 N_TRIALS = 6
-
-
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("interrupt")
-    torch.manual_seed(0)
-    SRSupernet(SRSearchSpace(scale=2, max_depth=2, widths=(8, 16))).save(root / "supernet.pt")
-    (root / "val").mkdir()
-    Image.open(default_validation_dir() / "bird.png").crop((0, 0, 128, 128)).save(root / "val/bird.png")
-    return root
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'study.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 def _cli(*args: str) -> list[str]:
