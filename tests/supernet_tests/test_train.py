@@ -4,6 +4,7 @@ import dataclasses
 import os
 from pathlib import Path
 import signal
+import warnings
 
 import numpy as np
 import pytest
@@ -181,3 +182,24 @@ def test_bf16_training_changes_weights_and_keeps_them_float32(
     after = trainer.supernet.state_dict()
     assert all(v.dtype == torch.float32 for v in after.values())
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_on_a_cpu_without_native_bfloat16_warns(
+    tiny_space: SRSearchSpace,
+    tiny_images: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    native: bool,
+) -> None:
+    from optuna_srprune.supernet import _train
+
+    monkeypatch.setattr(_train, "cpu_has_native_bf16", lambda: native)
+    settings = dataclasses.replace(SETTINGS, bf16=True, steps=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SupernetTrainer(tiny_space, [tiny_images], tmp_path / "bf.pt", settings)
+    emulated = [w for w in caught if "bfloat16 is emulated" in str(w.message)]
+    assert len(emulated) == (0 if native else 1)
+    if not native:
+        assert "--no-bf16" in str(emulated[0].message)
