@@ -54,12 +54,21 @@ HR_SIZE = (720, 1280)
 # Not part of a layer inside a quantized network: layout conversions and the Quantize/Dequantize that
 # a one-layer graph needs at its borders (inside a network activations stay uint8 between convs).
 BORDER_OPS = frozenset({"ReorderInput", "ReorderOutput", "QuantizeLinear", "DequantizeLinear"})
+# Static quantization recipes: (format, weight type, reduce_range). uint8 activations throughout.
+# On AVX2 without VNNI, ORT multiplies uint8 by int8 with VPMADDUBSW, whose 16-bit pair sums can
+# saturate; ORT's documentation suggests reduce_range (7-bit weights) or uint8 weights against it.
+RECIPES = {
+    "qdq": ("qdq", "int8", False),
+    "qdq_reduce_range": ("qdq", "int8", True),
+    "qdq_u8u8": ("qdq", "uint8", False),
+    "qoperator": ("qoperator", "int8", False),
+}
 
 
 def quantize(
-    model: onnx.ModelProto, feeds: list[dict[str, np.ndarray]], fmt: str, folder: Path
+    model: onnx.ModelProto, feeds: list[dict[str, np.ndarray]], recipe: str, folder: Path
 ) -> onnx.ModelProto:
-    """``model`` statically quantized by ONNX Runtime, calibrated (min-max) on ``feeds``."""
+    """``model`` statically quantized by ONNX Runtime with ``recipe``, calibrated (min-max) on ``feeds``."""
     from onnxruntime.quantization import CalibrationDataReader
     from onnxruntime.quantization import QuantFormat
     from onnxruntime.quantization import quantize_static
@@ -72,7 +81,8 @@ def quantize(
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.feeds, None)
 
-    src, dst = folder / "fp32.onnx", folder / f"{fmt}.onnx"
+    fmt, weights, reduce_range = RECIPES[recipe]
+    src, dst = folder / "fp32.onnx", folder / f"{recipe}.onnx"
     onnx.save(model, str(src))
     quantize_static(
         str(src),
@@ -80,8 +90,9 @@ def quantize(
         Reader(),
         quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
         per_channel=True,
+        reduce_range=reduce_range,
         activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8 if weights == "int8" else QuantType.QUInt8,
     )
     return onnx.load(str(dst))
 
@@ -210,18 +221,19 @@ def networks(backend: OnnxRuntimeBackend, scale: int, data: list[str], repeats: 
         with tempfile.TemporaryDirectory() as folder:
             variants = {
                 "fp32": fp32,
-                **{f: quantize(fp32, calib, f, Path(folder)) for f in ("qdq", "qoperator")},
+                **{r: quantize(fp32, calib, r, Path(folder)) for r in RECIPES},
             }
         row: dict[str, Any] = {"network": name, **_pair(backend, variants, feeds, repeats)}
-        for f in ("qdq", "qoperator"):
+        for f in RECIPES:
             row[f"{f}_ratio"] = round(row[f]["ms"] / row["fp32"]["ms"], 3)
         if trained:
             psnr = {k: _psnr(m, backend, scale) for k, m in variants.items()}
             row["set5_psnr"] = {k: round(v, 3) for k, v in psnr.items()}
-            row["set5_loss_db"] = {f: round(psnr["fp32"] - psnr[f], 3) for f in ("qdq", "qoperator")}
+            row["set5_loss_db"] = {f: round(psnr["fp32"] - psnr[f], 3) for f in RECIPES}
         print(
-            f"x{scale} {name}: qdq {row['qdq_ratio']}, qoperator {row['qoperator_ratio']} "
-            f"(fp32 {row['fp32']['ms']:.1f} ms) {row.get('set5_loss_db', '')}",
+            f"x{scale} {name} (fp32 {row['fp32']['ms']:.1f} ms): "
+            + ", ".join(f"{r} {row[f'{r}_ratio']}" for r in RECIPES)
+            + f" {row.get('set5_loss_db', '')}",
             flush=True,
         )
         rows.append(row)
@@ -249,26 +261,25 @@ def _markdown(report: dict[str, Any]) -> str:
                 f"| x{scale} | {r['layer']} | {r['fp32']['ms']:.2f} | {r['int8']['ms']:.2f} | "
                 f"{r['wall_ratio']:.2f} | {r['kernel_ratio']:.2f} | {ops} |"
             )
+    names = " | ".join(RECIPES)
     lines += [
         "",
-        "## Whole networks (720p output)",
+        "## Whole networks (720p output): ms (ratio to fp32), Set5 dB where the network is trained",
         "",
-        "| scale | network | fp32 ms | QDQ ms (ratio) | QOperator ms (ratio) "
-        "| Set5 dB fp32 / QDQ / QOperator |",
-        "|---|---|---|---|---|---|",
+        f"| scale | network | fp32 | {names} |",
+        "|---|---|---|" + "---|" * len(RECIPES),
     ]
     for scale, rows in report["networks"].items():
         for r in rows:
-            psnr = r.get("set5_psnr")
-            cell = (
-                " / ".join(f"{psnr[k]:.2f}" for k in ("fp32", "qdq", "qoperator"))
-                if psnr
-                else "(random weights)"
-            )
+            psnr = r.get("set5_psnr", {})
+
+            def cell(k: str, r: dict[str, Any] = r, psnr: dict[str, float] = psnr) -> str:
+                ratio = f" ({r[f'{k}_ratio']:.2f})" if k != "fp32" else ""
+                db = f", {psnr[k]:.2f} dB" if k in psnr else ""
+                return f"{r[k]['ms']:.1f}{ratio}{db}"
+
             lines.append(
-                f"| x{scale} | {r['network']} | {r['fp32']['ms']:.1f} | "
-                f"{r['qdq']['ms']:.1f} ({r['qdq_ratio']:.2f}) | "
-                f"{r['qoperator']['ms']:.1f} ({r['qoperator_ratio']:.2f}) | {cell} |"
+                f"| x{scale} | {r['network']} | " + " | ".join(cell(k) for k in ["fp32", *RECIPES]) + " |"
             )
     lines += ["", "## Where the time goes (ms per run, ORT profiler)", ""]
     for scale, rows in report["networks"].items():

@@ -11,6 +11,12 @@ every validation, with the plateau test of the head-to-head (the last fifth of t
 Run (one session's share; repeat the same command until ``done`` is true)::
 
     python benchmarks/train_baselines.py --model ecbsr_m4c16 --scale 2 --act relu --steps 80000 --minutes 120
+
+A searched network is trained by the same recipe from the weights it inherits, inside a copy of its
+supernet (so its ``ecb`` layers train with their re-parameterisable branches, as ECBSR's do)::
+
+    python benchmarks/train_baselines.py --model searched --name ecbsr_latency --scale 2 \
+        --config config.json --supernet checkpoints/supernet_x2_train.pt --steps 80000
 """
 
 from __future__ import annotations
@@ -49,11 +55,23 @@ def save(path: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _searched_spec(args: argparse.Namespace) -> dict[str, str] | None:
+    """``name``, ``config`` (JSON text) and ``supernet`` of a searched network; None for a baseline."""
+    if args.model != "searched":
+        return None
+    if not args.name or not args.config or not args.supernet:
+        sys.exit("--model searched needs --name, --config FILE.json and --supernet CKPT.")
+    return {"name": args.name, "config": Path(args.config).read_text(), "supernet": str(args.supernet)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", choices=sorted(BASELINES), required=True)
+    parser.add_argument("--model", choices=[*sorted(BASELINES), "searched"], required=True)
+    parser.add_argument("--name", help="run name of a searched network")
+    parser.add_argument("--config", help="a searched network's SubnetConfig (JSON file)")
+    parser.add_argument("--supernet", help="the supernet checkpoint a searched network inherits from")
     parser.add_argument("--scale", type=int, choices=(2, 3, 4), required=True)
     parser.add_argument("--act", choices=("relu", "prelu"), default="relu")
     parser.add_argument("--steps", type=int, default=80_000, help="length of the whole schedule")
@@ -72,10 +90,13 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    name = run_name(args.model, args.scale, args.act)
+    searched = _searched_spec(args)
+    name = run_name(args.model, args.scale, args.act, searched)
     path = CHECKPOINTS / f"{name}.pt"
+    if searched is not None and path.exists():  # a resumed run keeps the network it started with
+        searched = torch.load(path, weights_only=True)["settings"]["searched"]
     torch.manual_seed(args.seed)
-    net = build(args.model, args.scale, args.act)
+    net = build(args.model, args.scale, args.act, searched)
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
     sampler = PatchSampler(
         PairedDataset([str(d) for d in args.data], args.scale), args.patch_size, args.batch_size, args.seed
@@ -107,7 +128,12 @@ def main() -> None:
                 "elapsed_s": elapsed,
                 "history": history,
                 "settings": {
-                    k: (str(v) if k == "data" else v) for k, v in vars(args).items() if k != "minutes"
+                    **{
+                        k: (str(v) if k == "data" else v)
+                        for k, v in vars(args).items()
+                        if k not in ("minutes", "config", "supernet", "name")
+                    },
+                    "searched": searched,
                 },
             },
         )

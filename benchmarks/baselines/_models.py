@@ -20,6 +20,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from optuna_srprune.config import SubnetConfig
+from optuna_srprune.supernet import SRNet
+from optuna_srprune.supernet import SRSupernet
+
 
 class ESPCN(nn.Module):
     def __init__(self, scale: int) -> None:
@@ -166,6 +170,25 @@ class ECBSR(nn.Module):
         """Replace every ECB by its single 3x3 convolution (in place; returns ``self``)."""
         self.body = nn.Sequential(*(m.fuse() if isinstance(m, EdgeOrientedConv) else m for m in self.body))
         return self
+
+
+class SearchedNet(nn.Module):
+    """A searched network trained by the baselines' recipe, inside a copy of its supernet.
+
+    It starts from the weights the network inherits, and its ``ecb`` layers keep their
+    re-parameterisable branches while training (ECBSR trains that way too); :meth:`reparameterize`
+    gives the plain network that is exported and timed (:meth:`SRSupernet.extract`).
+    """
+
+    def __init__(self, supernet: SRSupernet, config: SubnetConfig) -> None:
+        super().__init__()
+        self.supernet, self.config = supernet, config
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.supernet(x, self.config)
+
+    def reparameterize(self) -> SRNet:
+        return self.supernet.extract(self.config).eval()
 
 
 BASELINES = {"espcn": ESPCN, "fsrcnn": FSRCNN, "ecbsr_m4c16": ECBSR}
