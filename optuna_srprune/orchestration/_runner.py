@@ -21,9 +21,9 @@ import optuna
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
-from optuna_srprune.store._claim_lock import claim_lock
-from optuna_srprune.store._retry import fail_and_requeue
-from optuna_srprune.store._retry import requeue
+from optuna_srprune.orchestration._claim_lock import claim_lock
+from optuna_srprune.orchestration._retry import fail_and_requeue
+from optuna_srprune.orchestration._retry import requeue
 
 _logger = optuna.logging.get_logger(__name__)
 
