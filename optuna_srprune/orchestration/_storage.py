@@ -1,4 +1,4 @@
-"""Opening the shared SQL study store: heartbeats on, stale trials retried, clear errors."""
+"""Opening the shared SQL study storage: heartbeats on, stale trials retried, clear errors."""
 
 from __future__ import annotations
 
