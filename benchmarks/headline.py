@@ -49,11 +49,10 @@ from optuna_srprune.latency import OnnxRuntimeBackend
 from optuna_srprune.latency import time_networks
 from optuna_srprune.objective import DIRECTIONS
 from optuna_srprune.objective import name_objectives
-from optuna_srprune.store import build_objective
-from optuna_srprune.store import build_sampler
-from optuna_srprune.store import load_supernet
-from optuna_srprune.store import save_settings
-from optuna_srprune.store import SearchSettings
+from optuna_srprune.orchestration import build_search
+from optuna_srprune.orchestration import load_supernet
+from optuna_srprune.orchestration import save_settings
+from optuna_srprune.orchestration import SearchSettings
 
 MODELS = RESULTS / "models"
 SET14 = Path(__file__).resolve().parents[1] / "tests" / "data" / "Set14"
@@ -120,8 +119,7 @@ def _search_and_export(args: argparse.Namespace, scale: int, tag: str, budget_ms
     save_settings(study, settings)
     name_objectives(study)
     start = time.perf_counter()
-    objective = build_objective(settings, args.storage, progress=False)
-    study.sampler = build_sampler(settings, objective, args.seed)
+    objective, study.sampler = build_search(settings, args.storage, args.seed, progress=False)
     study.optimize(objective, n_trials=args.trials)
     search_s = time.perf_counter() - start
     feasible = [t for t in study.best_trials if t.user_attrs["srprune:latency_ms"] <= budget_ms]
@@ -161,7 +159,7 @@ def _search_and_export(args: argparse.Namespace, scale: int, tag: str, budget_ms
 def run_scale(args: argparse.Namespace, scale: int) -> dict[str, Any]:
     backend = OnnxRuntimeBackend(threads=args.threads)
     start = time.perf_counter()
-    space = load_supernet(SearchSettings(scale=scale, budget_ms=None, n_trials=0)).space
+    space = load_supernet(scale).space
     # Calibrated here (a no-op when the table exists) so that its cost is reported on its own.
     calibration = calibrate(backend, LatencyTable(args.storage, backend.fingerprint()), space, HR_SIZE)
     rows = _baselines(args, scale)

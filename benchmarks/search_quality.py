@@ -41,10 +41,9 @@ from optuna_srprune.evaluation import SupernetEvaluator
 from optuna_srprune.metrics import psnr_torch
 from optuna_srprune.objective import config_of
 from optuna_srprune.objective import SRPruneObjective
+from optuna_srprune.orchestration import load_predictor
+from optuna_srprune.orchestration import load_supernet
 from optuna_srprune.samplers import LatencyAwareSampler
-from optuna_srprune.store import load_predictor
-from optuna_srprune.store import load_supernet
-from optuna_srprune.store import SearchSettings
 
 
 def hypervolume(points: list[tuple[float, float]], ref_psnr: float, budget: float) -> float:
@@ -102,18 +101,15 @@ def main() -> None:
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    settings = SearchSettings(
-        scale=2, budget_ms=None, n_trials=args.trials, supernet=args.supernet, hr_size=args.hr_size
-    )
-    supernet = load_supernet(settings)
+    supernet = load_supernet(2, args.supernet)
     space = supernet.space
-    predictor = load_predictor(settings, space, args.storage)
+    predictor = load_predictor(space, args.storage, hr_size=args.hr_size)
     rng = np.random.default_rng(12345)
     sampled = [predictor.predict(space.sample(rng)) for _ in range(2000)]
     budget = float(np.median(sampled))
     evaluator = SupernetEvaluator(supernet, args.data)
     reference = bicubic_psnr(evaluator.val_data)
-    objective = SRPruneObjective(space, evaluator, predictor, budget_ms=budget, hr_size=args.hr_size)
+    objective = SRPruneObjective(space, evaluator, predictor, budget_ms=budget)
 
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in args.samplers}
     for seed in args.seeds:

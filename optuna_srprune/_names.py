@@ -1,6 +1,6 @@
 """Names of the study and trial attributes optuna-srprune records, and the objectives' directions.
 
-Torch-free, so every level reads them from here: the objective and the store write them, the
+Torch-free, so every level reads them from here: the objective and the orchestration write them, the
 visualization and export read them. Names are namespaced (``srprune:...``) so they sit beside a
 user's own.
 """

@@ -7,6 +7,10 @@ the URL around it is well formed or not.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 MASK = "***"
 
@@ -23,3 +27,13 @@ def redact(text: str) -> str:
         "bad URL 'postgresql+psycopg//me:***@db/x'"
     """
     return _USERINFO.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+
+
+def mask_url(url: str | sa.URL) -> str:
+    """``url`` with its password hidden, safe to print."""
+    import sqlalchemy as sa  # here: the command line imports this module before it needs a database
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:  # not a URL, but it may still hold a password: hide it all the same
+        return repr(redact(str(url)))

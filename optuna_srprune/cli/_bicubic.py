@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from typing import TYPE_CHECKING
 
 from optuna_srprune.cli._common import add_json_flag
-from optuna_srprune.data import imresize
-from optuna_srprune.data import Pair
-from optuna_srprune.data import ValidationSet
 from optuna_srprune.exceptions import DataError
-from optuna_srprune.metrics import psnr_torch
-from optuna_srprune.metrics import ssim_torch
+
+if TYPE_CHECKING:
+    from optuna_srprune.data import Pair
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +34,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _score(pair: Pair, scale: int) -> dict[str, Any]:
+    from optuna_srprune.data import imresize
+    from optuna_srprune.metrics import psnr_torch
+    from optuna_srprune.metrics import ssim_torch
+
     sr = imresize(pair.lr, scale=scale, quantize=True)
     try:
         psnr = psnr_torch(sr, pair.hr, scale, is_gray=pair.is_gray)
@@ -64,6 +67,8 @@ def _print_table(rows: list[dict[str, Any]], mean_psnr: float, mean_ssim: float,
 
 def run_bicubic(args: argparse.Namespace) -> dict[str, Any]:
     """Score bicubic upscaling on every image of ``args.data`` at ``args.scale``."""
+    from optuna_srprune.data import ValidationSet
+
     validation = ValidationSet(args.data, args.scale)
     rows = [_score(pair, validation.scale) for pair in validation]
     mean_psnr = sum(row["psnr"] for row in rows) / len(rows)

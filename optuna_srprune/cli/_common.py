@@ -62,6 +62,11 @@ def emit_json(result: dict[str, Any]) -> None:
     print(json.dumps(_jsonable(result), sort_keys=True), flush=True)
 
 
+def log(args: argparse.Namespace, message: str) -> None:
+    """Print a progress message: on stdout, or on stderr with ``--json`` (stdout holds the JSON)."""
+    print(message, file=sys.stderr if getattr(args, "json", False) else sys.stdout, flush=True)
+
+
 def one_line(text: str) -> str:
     """``text`` on one line, secrets hidden: what the command line prints of an error."""
     return redact(" ".join(str(text).split()))

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from optuna_srprune import orchestration
+from optuna_srprune._defaults import DEFAULT_STORAGE
 from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import finite_float
@@ -21,8 +23,6 @@ from optuna_srprune.exceptions import StudyError
 
 def register(subparsers: Any) -> None:
     """Add the ``export`` sub-command."""
-    from optuna_srprune.store import DEFAULT_STORAGE
-
     parser = subparsers.add_parser(
         "export", help="fine-tune a trial's network and export it (ONNX, weights, config, metrics)"
     )
@@ -74,19 +74,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=_export)
 
 
-def _open_study(url: str, name: str) -> Any:
-    import optuna
-
-    from optuna_srprune import store
-
-    storage = store.open_storage(url, must_exist=True)
-    if name not in optuna.get_all_study_names(storage):
-        raise StudyError(
-            f"No study {name!r} in {store.mask_url(url)}; create it with `optuna-srprune search`."
-        )
-    return optuna.load_study(study_name=name, storage=storage)
-
-
 def _export(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
@@ -104,7 +91,7 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
         distill_weight=args.distill_weight,
         seed=args.seed,
     )
-    study = _open_study(args.storage, args.study)
+    study = orchestration.open_study(args.storage, args.study)
     store, created = None, None
     if args.artifact_store:
         from optuna.artifacts import FileSystemArtifactStore

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
+from optuna_srprune._defaults import DEFAULT_STORAGE
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import hr_size
 from optuna_srprune.cli._common import load_config
+from optuna_srprune.cli._common import log
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import threads
+from optuna_srprune.config import SCALES
+from optuna_srprune.latency import BACKENDS
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("onnxruntime", "torch"), default="onnxruntime")
-    parser.add_argument("--scale", type=int, choices=(2, 3, 4), default=2)
-    parser.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW", help="output size")
+    parser.add_argument("--backend", choices=tuple(BACKENDS), default="onnxruntime")
+    parser.add_argument("--scale", type=int, choices=SCALES, default=2)
+    parser.add_argument("--hr-size", type=hr_size, default=DEFAULT_HR_SIZE, metavar="HxW", help="output size")
     parser.add_argument("--threads", type=threads, default=None, help="intra-op threads (default: all cores)")
-    parser.add_argument("--storage", default="sqlite:///srprune.db", help="SQLAlchemy URL of the table")
+    parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy URL of the table")
     parser.add_argument("--repeats", type=positive_int, default=10, help="timed runs per kernel/network")
     add_json_flag(parser)
 
@@ -36,10 +40,6 @@ def register(subparsers: Any) -> None:
     lat.set_defaults(handler=_latency)
 
 
-def _log(args: argparse.Namespace, message: str) -> None:
-    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-
 def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from optuna_srprune.config import lr_size
     from optuna_srprune.latency import LatencyTable
@@ -52,10 +52,10 @@ def _setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def _run_calibration(args: argparse.Namespace, backend: Any, table: Any, space: Any) -> dict[str, Any]:
+    from optuna_srprune._redact import mask_url
     from optuna_srprune.latency import calibrate
-    from optuna_srprune.latency import mask_url
 
-    _log(args, f"calibrating {backend.fingerprint()} into {mask_url(args.storage)}")
+    log(args, f"calibrating {backend.fingerprint()} into {mask_url(args.storage)}")
     report = calibrate(backend, table, space, args.hr_size, repeats=args.repeats, progress=True)
     return {
         "fingerprint": backend.fingerprint(),
@@ -70,7 +70,7 @@ def _run_calibration(args: argparse.Namespace, backend: Any, table: Any, space: 
 
 def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     result = _run_calibration(args, *_setup(args))
-    _log(
+    log(
         args,
         f"{result['measured']} kernels measured, {result['skipped']} already there, {result['seconds']} s",
     )
@@ -93,7 +93,7 @@ def _latency(args: argparse.Namespace) -> dict[str, Any]:
             _run_calibration(args, backend, table, space)
         predictor = LatencyPredictor(table, hr_size=args.hr_size, backend=backend, interpolate=True)
         result["predicted_ms"] = predictor.predict(config)
-        _log(args, f"{config.summary()}: predicted {result['predicted_ms']:.2f} ms")
+        log(args, f"{config.summary()}: predicted {result['predicted_ms']:.2f} ms")
     if args.measure:
         from tqdm.auto import tqdm
 
@@ -101,5 +101,5 @@ def _latency(args: argparse.Namespace) -> dict[str, Any]:
         with tqdm(total=args.repeats, desc=f"timing {config.summary()} end to end", unit="round") as bar:
             timing = backend.measure_network(layers, args.scale, repeats=args.repeats, on_round=bar.update)
         result["measured_ms"], result["measured_spread_ms"] = timing.median_ms, timing.spread_ms
-        _log(args, f"{config.summary()}: measured {timing.median_ms:.2f} ms (IQR {timing.spread_ms:.2f})")
+        log(args, f"{config.summary()}: measured {timing.median_ms:.2f} ms (IQR {timing.spread_ms:.2f})")
     return result

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-import sys
 from typing import Any
 
 import optuna
 
+from optuna_srprune import orchestration
+from optuna_srprune._defaults import DEFAULT_STORAGE
 from optuna_srprune.cli._common import add_json_flag
+from optuna_srprune.cli._common import log
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.exceptions import DataError
@@ -19,8 +21,6 @@ from optuna_srprune.exceptions import StudyError
 
 
 def register(subparsers: Any) -> None:
-    from optuna_srprune.store import DEFAULT_STORAGE
-
     parser = subparsers.add_parser(
         "report",
         help="write an HTML page of a study: Pareto front, its table, image crops of the top models",
@@ -48,22 +48,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=_report)
 
 
-def _log(args: argparse.Namespace, message: str) -> None:
-    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-
-def load_srprune_study(storage_url: str, name: str) -> optuna.Study:
-    """Open an existing study, naming the studies there if it does not exist."""
-    from optuna_srprune import store
-
-    storage = store.open_storage(storage_url, must_exist=True)
-    names = optuna.get_all_study_names(storage)
-    if name not in names:
-        available = ", ".join(repr(n) for n in sorted(names)) or "none"
-        raise StudyError(f"No study {name!r} in {store.mask_url(storage_url)} (studies there: {available}).")
-    return optuna.load_study(study_name=name, storage=storage)
-
-
 def save_figure(study: optuna.Study) -> bool:
     """Save the Pareto figure for optuna-dashboard; ``False`` (and no error) where it cannot be."""
     from optuna_srprune.visualization import save_to_dashboard
@@ -86,7 +70,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         raise StudyError(f"The latency budget must be positive and finite, got {args.budget_ms} ms.")
     vis.check_output_path(args.out)
     _check_not_an_input(args)
-    study = load_srprune_study(args.storage, args.study)
+    study = orchestration.open_study(args.storage, args.study)
     points, _ = vis.trial_points(study, args.budget_ms)
     front = _each_network_once(vis.pareto_front(points))
     models = vis.spread_over_latency(front, args.models) if args.crops else []
@@ -100,12 +84,12 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         budget_ms=args.budget_ms,
     )
     saved = save_figure(study)
-    _log(args, f"Wrote {args.out}: {len(points)} complete trials, {len(front)} on the Pareto front.")
+    log(args, f"Wrote {args.out}: {len(points)} complete trials, {len(front)} on the Pareto front.")
     if comparison is not None:
         shown = ", ".join(str(p.number) for p in models)
-        _log(args, f"Image comparison on {comparison.name!r}: bicubic and trials {shown}.")
+        log(args, f"Image comparison on {comparison.name!r}: bicubic and trials {shown}.")
     if saved:
-        _log(args, "Saved the Pareto figure into the study for optuna-dashboard.")
+        log(args, "Saved the Pareto figure into the study for optuna-dashboard.")
     return {
         "out": str(Path(args.out).resolve()),
         "study": study.study_name,
@@ -134,7 +118,7 @@ def _check_not_an_input(args: argparse.Namespace) -> None:
     """Refuse an ``--out`` that is the study's database or the ``--image``: they would be destroyed."""
     import os
 
-    from optuna_srprune.store._storage import sqlite_file
+    from optuna_srprune.orchestration._storage import sqlite_file
 
     out = Path(args.out)
     if not out.exists():
@@ -148,7 +132,6 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     """Run the chosen models (the supernet's subnets) and bicubic on one validation image."""
     import torch
 
-    from optuna_srprune import store
     from optuna_srprune.config import SubnetConfig
     from optuna_srprune.data import default_validation_dir
     from optuna_srprune.data import imresize
@@ -160,7 +143,7 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     from optuna_srprune.evaluation import upscale_tiled
     from optuna_srprune.visualization import ImageComparison
 
-    settings = store.load_settings(study)
+    settings = orchestration.load_settings(study)
     scale = settings.scale
     path = Path(image) if image else list_images(settings.val_data or default_validation_dir())[0]
     picture = read_image(path)
@@ -173,7 +156,7 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     hr = modcrop(picture.pixels, scale)
     lr = make_lr(hr, scale)
     bicubic = imresize(lr, size=hr.shape[:2], quantize=True).clamp(0, 1)
-    supernet = store.load_supernet(settings).eval()
+    supernet = orchestration.load_supernet(settings.scale, settings.supernet).eval()
     outputs = {}
     with torch.inference_mode():
         for point in models:

@@ -4,35 +4,39 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
+from optuna_srprune import orchestration
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
+from optuna_srprune._defaults import DEFAULT_STORAGE
 from optuna_srprune._device import resolve_device
+from optuna_srprune._redact import mask_url
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import budget_ms
 from optuna_srprune.cli._common import hr_size
+from optuna_srprune.cli._common import log
 from optuna_srprune.cli._common import positive_int
 from optuna_srprune.cli._common import seed
 from optuna_srprune.cli._common import study_name
 from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import trial_count
 from optuna_srprune.cli._common import warnings_as_messages
-from optuna_srprune.exceptions import StudyError
+from optuna_srprune.config import SCALES
+from optuna_srprune.latency import BACKENDS
+from optuna_srprune.orchestration import SAMPLERS
 
 
 def register(subparsers: Any) -> None:
     search = subparsers.add_parser("search", help="create or join a study and search PSNR against latency")
     _add_study_args(search)
-    search.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    search.add_argument("--scale", type=int, required=True, choices=SCALES)
     search.add_argument("--budget-ms", type=budget_ms, help="latency budget in milliseconds")
     search.add_argument("--trials", type=trial_count, default=50, help="complete trials the study aims for")
-    search.add_argument(
-        "--sampler", default="latency-aware", choices=("latency-aware", "nsga2", "tpe", "random")
-    )
+    search.add_argument("--sampler", default="latency-aware", choices=SAMPLERS)
     search.add_argument("--seed", type=seed, help="sampler seed")
-    search.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
+    search.add_argument("--backend", default="onnxruntime", choices=tuple(BACKENDS))
     search.add_argument("--threads", type=threads, default=2)
-    search.add_argument("--hr-size", type=hr_size, default=(720, 1280), metavar="HxW")
+    search.add_argument("--hr-size", type=hr_size, default=DEFAULT_HR_SIZE, metavar="HxW")
     search.add_argument("--supernet", default="default", help="'default' or a checkpoint path")
     search.add_argument("--data", help="folder of HR validation images (default: embedded Set5)")
     search.add_argument("--heartbeat", type=positive_int, default=10, help="seconds between heartbeats")
@@ -56,8 +60,6 @@ def _with_warnings(handler: Any) -> Any:
 
 
 def _add_study_args(parser: argparse.ArgumentParser) -> None:
-    from optuna_srprune.store import DEFAULT_STORAGE
-
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="SQLAlchemy database URL")
     parser.add_argument("--study", type=study_name, required=True, help="study name")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -69,18 +71,8 @@ def _add_study_args(parser: argparse.ArgumentParser) -> None:
     add_json_flag(parser)
 
 
-def _log(args: argparse.Namespace, message: str) -> None:
-    print(message, file=sys.stderr if args.json else sys.stdout, flush=True)
-
-
-def _search(args: argparse.Namespace) -> dict[str, Any]:
-    import optuna
-
-    from optuna_srprune import store
-    from optuna_srprune.objective import name_objectives
-
-    device = resolve_device(args.device)  # before anything is written
-    settings = store.SearchSettings(
+def _settings(args: argparse.Namespace) -> orchestration.SearchSettings:
+    return orchestration.SearchSettings(
         scale=args.scale,
         budget_ms=args.budget_ms,
         n_trials=args.trials,
@@ -93,35 +85,53 @@ def _search(args: argparse.Namespace) -> dict[str, Any]:
         val_data=os.path.abspath(args.data) if args.data else None,
         heartbeat_s=args.heartbeat,
     )
+
+
+def _search(args: argparse.Namespace) -> dict[str, Any]:
+    device = resolve_device(args.device)  # before anything is written
+    settings = _settings(args)
     _check_inputs(settings)  # before the storage is opened: a typo must not leave a database behind
-    storage = store.open_storage(args.storage, settings.heartbeat_s)
-    existing = _existing_settings(storage, args.study)
+    storage = orchestration.open_storage(args.storage, settings.heartbeat_s)
+    existing = orchestration.existing_settings(storage, args.study)
     if existing is not None:
-        differences = existing.differences(settings)
-        if differences:
-            shown = ", ".join(f"{k}: study has {a!r}, asked {b!r}" for k, (a, b) in differences.items())
-            raise StudyError(f"Study {args.study!r} exists with other settings ({shown}).")
-    objective = store.build_objective(settings, args.storage, progress=not args.no_progress, device=device)
-    if existing is None:
-        study = _create(storage, args.study, settings)
-        _log(args, f"Created study {args.study!r} in {store.mask_url(args.storage)}.")
-    else:
-        study = optuna.load_study(study_name=args.study, storage=storage)
-        _top_up(study, settings.n_trials)
-        _log(args, f"Joined study {args.study!r} in {store.mask_url(args.storage)}.")
+        orchestration.check_joinable(args.study, existing, settings)
+    # Built (and the latency table calibrated) before the study is created: a failure here leaves
+    # no study behind.
+    objective, sampler = orchestration.build_search(
+        settings, args.storage, settings.seed, progress=not args.no_progress, device=device
+    )
+    study = orchestration.create_or_join(storage, args.study, settings, exists=existing is not None)
+    verb = "Created" if existing is None else "Joined"
+    log(args, f"{verb} study {args.study!r} in {mask_url(args.storage)}.")
+    result, _ = _run(args, study, settings, objective, sampler)
+    return result
+
+
+def _run(
+    args: argparse.Namespace,
+    study: Any,
+    settings: orchestration.SearchSettings,
+    objective: Any,
+    sampler: Any,
+    max_trials: int | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Run the study's queued trials in this process; its Pareto front, and the trials run here."""
+    from optuna_srprune.objective import name_objectives
+
     name_objectives(study)
-    study.sampler = store.build_sampler(settings, objective, settings.seed)
-    store.run_trials(
+    study.sampler = sampler
+    ran = orchestration.run_trials(
         study,
         objective,
+        max_trials=max_trials,
         heartbeat_s=settings.heartbeat_s,
         show_progress_bar=not args.no_progress,
         storage_url=args.storage,
     )
-    return _report(args, study, settings)
+    return _report(args, study, settings), ran
 
 
-def _check_inputs(settings: Any) -> None:
+def _check_inputs(settings: orchestration.SearchSettings) -> None:
     """The cheap checks of the supernet and data paths, before anything is created."""
     from pathlib import Path
 
@@ -135,75 +145,16 @@ def _check_inputs(settings: Any) -> None:
 
 
 def _worker(args: argparse.Namespace) -> dict[str, Any]:
-    import optuna
-
-    from optuna_srprune import store
-
     device = resolve_device(args.device)  # before anything is written
-    storage = store.open_storage(args.storage, must_exist=True)
-    if args.study not in optuna.get_all_study_names(storage):
-        raise StudyError(
-            f"No study {args.study!r} in {store.mask_url(args.storage)}; create it with "
-            "`optuna-srprune search`."
-        )
-    study = optuna.load_study(study_name=args.study, storage=storage)
-    settings = store.load_settings(study)
-    storage = store.open_storage(args.storage, settings.heartbeat_s)
-    objective = store.build_objective(settings, args.storage, progress=not args.no_progress, device=device)
-    study = optuna.load_study(study_name=args.study, storage=storage)
-    study.sampler = store.build_sampler(settings, objective, args.seed)
-    ran = store.run_trials(
-        study,
-        objective,
-        max_trials=args.trials,
-        heartbeat_s=settings.heartbeat_s,
-        show_progress_bar=not args.no_progress,
-        storage_url=args.storage,
+    settings = orchestration.load_settings(orchestration.open_study(args.storage, args.study))
+    # Opened again with the study's heartbeat, which this worker's trials must keep.
+    study = orchestration.open_study(args.storage, args.study, settings.heartbeat_s)
+    objective, sampler = orchestration.build_search(
+        settings, args.storage, args.seed, progress=not args.no_progress, device=device
     )
-    result = _report(args, study, settings)
+    result, ran = _run(args, study, settings, objective, sampler, max_trials=args.trials)
     result["trials_run"] = ran
     return result
-
-
-def _existing_settings(storage: Any, name: str) -> Any:
-    import optuna
-
-    from optuna_srprune import store
-
-    if name not in optuna.get_all_study_names(storage):
-        return None
-    return store.load_settings(optuna.load_study(study_name=name, storage=storage))
-
-
-def _create(storage: Any, name: str, settings: Any) -> Any:
-    import optuna
-
-    from optuna_srprune import store
-    from optuna_srprune.objective import DIRECTIONS
-
-    try:
-        study = optuna.create_study(study_name=name, storage=storage, directions=list(DIRECTIONS))
-    except optuna.exceptions.DuplicatedStudyError:  # another process created it just now
-        study = optuna.load_study(study_name=name, storage=storage)
-        differences = store.load_settings(study).differences(settings)
-        if differences:
-            raise StudyError(f"Study {name!r} was just created with other settings.") from None
-        return study
-    store.save_settings(study, settings)
-    store.add_tickets(study, settings.n_trials)
-    return study
-
-
-def _top_up(study: Any, n_trials: int) -> None:
-    """Queue more trials if the study's target grew; never fewer."""
-    from optuna.trial import TrialState
-
-    from optuna_srprune import store
-
-    live = study.get_trials(
-        deepcopy=False, states=(TrialState.COMPLETE, TrialState.WAITING, TrialState.RUNNING)
-    )
-    store.add_tickets(study, max(0, n_trials - len(live)))
 
 
 def _report(args: argparse.Namespace, study: Any, settings: Any) -> dict[str, Any]:

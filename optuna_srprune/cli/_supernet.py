@@ -9,6 +9,8 @@ from pathlib import Path
 import sys
 from typing import Any
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
+from optuna_srprune._defaults import DEFAULT_STORAGE
 from optuna_srprune._device import resolve_device
 from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import finite_float
@@ -21,9 +23,9 @@ from optuna_srprune.cli._common import threads
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import lr_size
+from optuna_srprune.config import SCALES
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import ConfigError
-from optuna_srprune.latency._table import DEFAULT_STORAGE
 
 _TRAIN_OPTIONS = {
     # flag: (TrainSettings field, type, help)
@@ -51,7 +53,7 @@ _TRAIN_SWITCHES = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train-supernet`` and ``evaluate`` sub-commands."""
     train = subparsers.add_parser("train-supernet", help="train a weight-sharing supernet")
-    train.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    train.add_argument("--scale", type=int, required=True, choices=SCALES)
     train.add_argument(
         "--data", nargs="+", required=True, metavar="DIR", help="folders of HR training images"
     )
@@ -79,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--backend", default="onnxruntime", help="latency back-end of --band-ms")
     train.add_argument("--latency-threads", type=positive_int, default=2, help="its threads (default 2)")
-    train.add_argument("--hr-size", type=hr_size, default=(720, 1280), help="HxW output of the band")
+    train.add_argument("--hr-size", type=hr_size, default=DEFAULT_HR_SIZE, help="HxW output of the band")
     train.add_argument("--storage", default=DEFAULT_STORAGE, help="database of the latency table")
     train.add_argument(
         "--channel-multiple",
@@ -105,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     evaluate = subparsers.add_parser("evaluate", help="PSNR/SSIM, MACs and params of one subnet")
     evaluate.add_argument("--supernet", default="default", metavar="CKPT|default")
-    evaluate.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    evaluate.add_argument("--scale", type=int, required=True, choices=SCALES)
     evaluate.add_argument("--config", default="largest", metavar="largest|smallest|FILE.json")
     evaluate.add_argument("--data", default=None, metavar="DIR", help="HR images (default: embedded Set5)")
     evaluate.add_argument("--threads", type=threads, default=None, help="CPU threads for torch")
@@ -189,15 +191,10 @@ def _band_cost(description: str, args: argparse.Namespace, space: Any) -> Callab
     kind, backend, threads = (unit.split(":") + ["", "", ""])[:3]
     if kind != "ms" or not threads.startswith("threads="):
         raise ConfigError(f"Unknown band cost {description!r}; give --band-ms or --band-gmacs again.")
-    from optuna_srprune.latency import calibrate
-    from optuna_srprune.latency import LatencyPredictor
-    from optuna_srprune.latency import LatencyTable
-    from optuna_srprune.latency import make_backend
+    from optuna_srprune.orchestration import load_predictor
 
-    engine = make_backend(backend, threads=int(threads.removeprefix("threads=")))
-    table = LatencyTable(args.storage, engine.fingerprint())
-    calibrate(engine, table, space, (height, width))
-    return LatencyPredictor(table, hr_size=(height, width), backend=engine).predict
+    n_threads = int(threads.removeprefix("threads="))
+    return load_predictor(space, args.storage, backend, n_threads, (height, width), progress=False).predict
 
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -230,7 +227,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
         "psnr": sum(psnrs) / len(psnrs),
         "ssim": sum(ssims) / len(ssims),
         "macs": round(sum(macs) / len(macs)),
-        "macs_720p": count_macs(config, *lr_size(720, 1280, args.scale)),
+        "macs_720p": count_macs(config, *lr_size(*DEFAULT_HR_SIZE, args.scale)),
         "params": count_params(config),
         "images": len(data),
         "data": str(data.folder),

@@ -9,6 +9,7 @@ from optuna_srprune.cli._common import add_json_flag
 from optuna_srprune.cli._common import non_negative_int
 from optuna_srprune.cli._common import threads
 from optuna_srprune.cli._common import warnings_as_messages
+from optuna_srprune.config import SCALES
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="LR tile side in pixels, margins included (default 256; 0: no tiling, small images only)",
     )
-    parser.add_argument("--scale", type=int, choices=(2, 3, 4), help="refuse a model of another scale")
+    parser.add_argument("--scale", type=int, choices=SCALES, help="refuse a model of another scale")
     parser.add_argument("--threads", type=threads, default=None, help="ONNX Runtime threads (default: all)")
     parser.add_argument(
         "--force", action="store_true", help="overwrite existing output images (never an input)"

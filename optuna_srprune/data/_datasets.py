@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from optuna_srprune._matlab import uint8_levels
+from optuna_srprune.config import SCALES
 from optuna_srprune.data._image_io import list_images
 from optuna_srprune.data._image_io import modcrop
 from optuna_srprune.data._image_io import read_image
@@ -30,7 +32,6 @@ __all__ = [
     "make_lr",
 ]
 
-SCALES = (2, 3, 4)
 
 PathLike = str | os.PathLike[str]
 
@@ -173,7 +174,7 @@ class ValidationSet:
 
 def _to_uint8(chw: torch.Tensor) -> torch.Tensor:
     # numpy: single-threaded element-wise work is faster than torch's thread pool on a busy CPU.
-    levels = np.floor(np.clip(chw.numpy(), 0.0, 1.0) * 255.0 + 0.5)
+    levels = uint8_levels(chw.numpy())
     return torch.from_numpy(levels.astype(np.uint8))
 
 

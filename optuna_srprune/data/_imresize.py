@@ -23,6 +23,8 @@ import math
 import numpy as np
 import torch
 
+from optuna_srprune._matlab import uint8_levels
+
 __all__ = ["imresize", "to_uint8_range"]
 
 _KERNEL_WIDTH = 4.0  # support of the cubic kernel, in input pixels, before antialiasing
@@ -152,4 +154,4 @@ def to_uint8_range(x: torch.Tensor) -> torch.Tensor:
         >>> to_uint8_range(torch.tensor([-0.1, 0.5, 1.2]))
         tensor([0.0000, 0.5020, 1.0000])
     """
-    return torch.floor(x.clamp(0.0, 1.0) * 255.0 + 0.5) / 255.0
+    return uint8_levels(x) / 255.0

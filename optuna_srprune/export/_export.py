@@ -38,9 +38,9 @@ from optuna_srprune.export._onnx import METRICS_JSON
 from optuna_srprune.export._onnx import save_network
 from optuna_srprune.latency import make_backend
 from optuna_srprune.objective import config_of
-from optuna_srprune.store import load_settings
-from optuna_srprune.store import load_supernet
-from optuna_srprune.store import SearchSettings
+from optuna_srprune.orchestration import load_settings
+from optuna_srprune.orchestration import load_supernet
+from optuna_srprune.orchestration import SearchSettings
 
 PathLike = str | os.PathLike[str]
 
@@ -160,7 +160,7 @@ def export_trial(
     val = ValidationSet(settings.val_data, settings.scale)
     folders = _training_folders(data, val, finetune_settings.steps)
 
-    supernet = load_supernet(settings).eval().to(device)
+    supernet = load_supernet(settings.scale, settings.supernet).eval().to(device)
     net = supernet.extract(config).eval()
     radius = receptive_radius(config)
     inherited = evaluate_network(net, val, radius)

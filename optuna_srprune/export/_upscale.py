@@ -28,6 +28,7 @@ import numpy as np
 import onnx
 from PIL import Image as PILImage
 
+from optuna_srprune._matlab import uint8_levels
 from optuna_srprune.data import imresize
 from optuna_srprune.data import is_gray_mode
 from optuna_srprune.data import open_image
@@ -87,7 +88,7 @@ def _meta_int(text: str, key: str, where: str) -> int:
 
 def to_uint8(x: np.ndarray) -> np.ndarray:
     """``[0, 1]`` floats to 8 bits as MATLAB does: clamp, scale, round halves up."""
-    return np.floor(np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return uint8_levels(x).astype(np.uint8)
 
 
 class OnnxUpscaler:

@@ -30,23 +30,24 @@ Importing this package does not import torch (the torch back-end imports it lazi
 
 from __future__ import annotations
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
+from optuna_srprune._defaults import DEFAULT_STORAGE
+from optuna_srprune._redact import mask_url
 from optuna_srprune.latency._backend import cpu_model
 from optuna_srprune.latency._backend import default_threads
 from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._fusion import detect_fusion
 from optuna_srprune.latency._fusion import FusionResult
+from optuna_srprune.latency._model import LatencyModel
 from optuna_srprune.latency._onnx_graph import build_layer_model
 from optuna_srprune.latency._onnx_graph import build_onnx_model
 from optuna_srprune.latency._ort import OnnxRuntimeBackend
-from optuna_srprune.latency._predictor import DEFAULT_HR_SIZE
 from optuna_srprune.latency._predictor import LatencyPredictor
 from optuna_srprune.latency._predictor import LayerLatency
 from optuna_srprune.latency._profile import calibrate
 from optuna_srprune.latency._profile import CalibrationReport
 from optuna_srprune.latency._profile import fit_overhead
-from optuna_srprune.latency._table import DEFAULT_STORAGE
 from optuna_srprune.latency._table import LatencyTable
-from optuna_srprune.latency._table import mask_url
 from optuna_srprune.latency._timing import time_networks
 from optuna_srprune.latency._timing import Timing
 from optuna_srprune.latency._torch import build_torch_model
@@ -71,6 +72,7 @@ __all__ = [
     "CalibrationReport",
     "FusionResult",
     "LatencyBackend",
+    "LatencyModel",
     "LatencyPredictor",
     "LatencyTable",
     "LayerLatency",

@@ -18,20 +18,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+import importlib
 import math
+from types import ModuleType
 from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import onnx
-from onnx import helper
-from onnx import numpy_helper
-from onnx import TensorProto
 
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.exceptions import ConfigError
 
+if TYPE_CHECKING:
+    import onnx
+
 OPSET = 17
 IMAGE_CHANNELS = 3
+
+
+def _onnx() -> ModuleType:
+    """The ``onnx`` package, imported on first use: reading studies and building the command line's
+    parser import this package's names but never build a graph."""
+    onnx = importlib.import_module("onnx")
+    importlib.import_module("onnx.numpy_helper")
+    return onnx
 
 
 class _Graph:
@@ -48,11 +58,13 @@ class _Graph:
 
     def node(self, op: str, inputs: list[str], hint: str, **attrs: Any) -> str:
         out = self.fresh(hint)
-        self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
+        self.nodes.append(_onnx().helper.make_node(op, inputs, [out], name=out, **attrs))
         return out
 
     def constant(self, name: str, value: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name))
+        self.initializers.append(
+            _onnx().numpy_helper.from_array(np.ascontiguousarray(value, np.float32), name)
+        )
         return name
 
 
@@ -173,12 +185,15 @@ def _emit_layer(
 def _value_info(name: str, channels: int, scale: int = 1) -> onnx.ValueInfoProto:
     dims: list[int | str] = ["batch", channels, "height" if scale == 1 else f"height*{scale}"]
     dims.append("width" if scale == 1 else f"width*{scale}")
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+    onnx = _onnx()
+    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, dims)
 
 
 def _finish(
     g: _Graph, inputs: list[onnx.ValueInfoProto], output: onnx.ValueInfoProto, out: str
 ) -> onnx.ModelProto:
+    onnx = _onnx()
+    helper = onnx.helper
     g.nodes.append(helper.make_node("Identity", [out], [output.name], name="output_identity"))
     graph = helper.make_graph(g.nodes, "srprune", inputs, [output], initializer=g.initializers)
     model = helper.make_model(

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 import dataclasses
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
 from optuna_srprune.config import layer_specs
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.config import lr_size
@@ -13,8 +14,6 @@ from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import LatencyTableError
 from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._table import LatencyTable
-
-DEFAULT_HR_SIZE = (720, 1280)
 
 
 def overhead_context(scale: int, lr_height: int, lr_width: int) -> str:

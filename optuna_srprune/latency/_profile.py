@@ -9,12 +9,12 @@ import time
 
 import numpy as np
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
 from optuna_srprune.config import layer_specs
 from optuna_srprune.config import lr_size
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._malloc import release_freed_memory
-from optuna_srprune.latency._predictor import DEFAULT_HR_SIZE
 from optuna_srprune.latency._predictor import overhead_context
 from optuna_srprune.latency._table import LatencyTable
 from optuna_srprune.search_space import SRSearchSpace

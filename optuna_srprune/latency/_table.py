@@ -25,11 +25,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
-from optuna_srprune._redact import redact
+from optuna_srprune._defaults import DEFAULT_STORAGE
+from optuna_srprune._redact import mask_url
 from optuna_srprune.exceptions import LatencyTableError
 from optuna_srprune.latency._timing import Timing
 
-DEFAULT_STORAGE = "sqlite:///srprune.db"
 CSV_COLUMNS = ("fingerprint", "kernel_key", "median_ms", "spread_ms", "repeats")
 
 _metadata = sa.MetaData()
@@ -57,14 +57,6 @@ OVERHEADS = sa.Table(
     sa.Column("fitted_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("fingerprint", "context", name="srprune_latency_overheads_uq"),
 )
-
-
-def mask_url(url: str | sa.URL) -> str:
-    """``url`` with its password hidden, safe to print."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:  # not a URL, but it may still hold a password: hide it all the same
-        return repr(redact(str(url)))
 
 
 def _reason(err: BaseException) -> str:

@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from optuna_srprune._matlab import uint8_levels
 from optuna_srprune.exceptions import DataError
 
 __all__ = ["gaussian_window", "luma", "psnr", "rgb_psnr", "ssim", "ssim_map"]
@@ -48,8 +49,7 @@ def _as_hwc(image: np.ndarray, what: str) -> np.ndarray:
 
 
 def _quantize(array: np.ndarray) -> np.ndarray:
-    # MATLAB's uint8 conversion: clamp, then round halves up.
-    return np.floor(np.clip(array, 0.0, 1.0) * 255.0 + 0.5) / 255.0
+    return uint8_levels(array) / 255.0
 
 
 def luma(image: np.ndarray, is_gray: bool = False) -> np.ndarray:

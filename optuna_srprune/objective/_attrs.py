@@ -19,6 +19,7 @@ from optuna_srprune._names import PARAMS
 from optuna_srprune._names import PSNR
 from optuna_srprune._names import SSIM
 from optuna_srprune._names import SUMMARY
+from optuna_srprune._optuna_compat import set_trial_system_attr
 from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import SubnetConfig
@@ -74,7 +75,7 @@ def record_latency(trial: optuna.Trial, latency_ms: float, budget_ms: float | No
     violation = float(latency_ms) - float(budget_ms)
     trial.set_user_attr(BUDGET_MS, float(budget_ms))
     trial.set_constraint(CONSTRAINT_KEY, violation)
-    trial.storage.set_trial_system_attr(trial._trial_id, _DASHBOARD_CONSTRAINTS, [violation])
+    set_trial_system_attr(trial, _DASHBOARD_CONSTRAINTS, [violation])
 
 
 def name_objectives(study: optuna.Study) -> None:

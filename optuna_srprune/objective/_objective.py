@@ -7,8 +7,8 @@ import optuna
 from optuna_srprune.config import lr_size
 from optuna_srprune.evaluation import SupernetEvaluator
 from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.latency import LatencyModel
 from optuna_srprune.objective import _attrs
-from optuna_srprune.samplers import LatencyModel
 from optuna_srprune.search_space import SRSearchSpace
 
 
@@ -57,9 +57,9 @@ class SRPruneObjective:
     Args:
         space: The search space (its scale must match the evaluator's).
         evaluator: Scores a config's quality.
-        predictor: Predicts a config's latency in milliseconds.
+        predictor: Predicts a config's latency in milliseconds; MACs are recorded at its output size
+            (``predictor.hr_size``), so both figures are of one size.
         budget_ms: Optional latency budget, reported as a constraint.
-        hr_size: Output size (height, width) at which MACs are recorded; 720p by default.
         reuse_results: Reuse the result of an earlier complete trial of the same network.
     """
 
@@ -72,7 +72,6 @@ class SRPruneObjective:
         evaluator: SupernetEvaluator,
         predictor: LatencyModel,
         budget_ms: float | None = None,
-        hr_size: tuple[int, int] = (720, 1280),
         reuse_results: bool = True,
     ) -> None:
         if budget_ms is not None and not budget_ms > 0:
@@ -86,7 +85,7 @@ class SRPruneObjective:
         self.predictor = predictor
         self.budget_ms = budget_ms
         self.reuse_results = reuse_results
-        self._lr_size = lr_size(*hr_size, space.scale)
+        self._lr_size = lr_size(*predictor.hr_size, space.scale)
 
     def __call__(self, trial: optuna.Trial) -> tuple[float, float]:
         config = self.space.suggest(trial)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from optuna_srprune.latency import LatencyModel
 from optuna_srprune.samplers._latency_aware import LatencyAwareSampler
-from optuna_srprune.samplers._latency_aware import LatencyModel
 
 __all__ = ["LatencyAwareSampler", "LatencyModel"]

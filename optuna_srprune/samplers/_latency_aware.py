@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 import functools
 from typing import Any
-from typing import Protocol
 import warnings
 
 import numpy as np
@@ -20,6 +19,7 @@ from optuna_srprune._names import CONFIG
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.exceptions import SRPruneError
+from optuna_srprune.latency import LatencyModel
 from optuna_srprune.samplers._repair import nearest_unseen
 from optuna_srprune.samplers._repair import reclaim_free_channels
 from optuna_srprune.samplers._repair import repair
@@ -33,12 +33,6 @@ _DESIGN_POOL = 4096
 _UNSEEN_MAX_VISITS = 4096
 # Trial states whose network counts as taken: evaluated or being evaluated (a failed one may be retried).
 _TAKEN_STATES = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED)
-
-
-class LatencyModel(Protocol):
-    """Anything that predicts a config's latency in milliseconds (e.g. ``LatencyPredictor``)."""
-
-    def predict(self, config: SubnetConfig) -> float: ...
 
 
 class LatencyAwareSampler(BaseSampler):

@@ -171,10 +171,7 @@ class SRSearchSpace:
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> SubnetConfig:
         """Suggest every parameter of the space on ``trial`` and decode the config."""
-        params = {
-            name: trial._suggest(name, dist)  # type: ignore[attr-defined]
-            for name, dist in self.distributions().items()
-        }
+        params = {name: _suggest(trial, name, dist) for name, dist in self.distributions().items()}
         return self.decode(params)
 
     def decode(self, params: Mapping[str, Any]) -> SubnetConfig:
@@ -394,6 +391,16 @@ class SRSearchSpace:
         if value not in allowed:
             shown = f"{allowed.start}..{allowed.stop - 1}" if isinstance(allowed, range) else list(allowed)
             raise ConfigError(f"{name}={value!r} is not in this search space; allowed: {shown}.")
+
+
+def _suggest(trial: optuna.trial.BaseTrial, name: str, dist: BaseDistribution) -> Any:
+    """Suggest ``name`` from ``dist`` through the public ``suggest_*`` call that makes that distribution."""
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    assert isinstance(dist, CategoricalDistribution)
+    return trial.suggest_categorical(name, dist.choices)
 
 
 def _trunk_after(block: BlockConfig, current: int) -> int:

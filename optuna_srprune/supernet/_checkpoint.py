@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from optuna_srprune.config import count_params
+from optuna_srprune.config import SCALES
 from optuna_srprune.exceptions import CheckpointError
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.search_space import SRSearchSpace
@@ -88,7 +89,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _check_contents(ckpt: Mapping[str, Any], path: Path) -> None:
     """Types, scale, content hash (if any) and finite weights, with a :class:`CheckpointError`."""
     scale = ckpt["scale"]
-    if not isinstance(scale, int) or isinstance(scale, bool) or scale not in (2, 3, 4):
+    if not isinstance(scale, int) or isinstance(scale, bool) or scale not in SCALES:
         raise CheckpointError(
             f"Supernet checkpoint {str(path)!r} has an invalid scale {scale!r}; it is corrupt."
         )

@@ -16,8 +16,8 @@ import optuna
 from optuna_srprune.exceptions import DataError
 from optuna_srprune.metrics import luma
 from optuna_srprune.metrics import psnr
+from optuna_srprune.orchestration import read_settings
 from optuna_srprune.visualization._pareto import plot_pareto_front
-from optuna_srprune.visualization._study import check_study
 from optuna_srprune.visualization._study import pareto_front
 from optuna_srprune.visualization._study import trial_points
 from optuna_srprune.visualization._study import TrialPoint
@@ -220,7 +220,7 @@ def write_report(
     """
     out = Path(path)
     check_output_path(out)
-    settings = check_study(study)
+    settings = read_settings(study)
     points, budget = trial_points(study, budget_ms)
     front = pareto_front(points)
     figure = plot_pareto_front(study, budget_ms)

@@ -1,4 +1,4 @@
-"""Reading a study made by optuna-srprune without importing torch."""
+"""The complete trials of a study made by optuna-srprune, as plotted (no torch)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from optuna.trial import TrialState
 
 from optuna_srprune import _names
 from optuna_srprune.exceptions import StudyError
+from optuna_srprune.orchestration import read_settings
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,28 +43,6 @@ class TrialPoint:
     macs: int | None = None
     params: int | None = None
     measured_ms: float | None = None
-
-
-def check_study(study: optuna.Study) -> dict[str, Any]:
-    """The stored search settings of a study made by ``optuna-srprune search``, as a dict."""
-    directions = [d.name.lower() for d in study.directions]
-    text = study.user_attrs.get(_names.SETTINGS)
-    if directions != list(_names.DIRECTIONS) or not isinstance(text, str):
-        raise StudyError(
-            f"Study {study.study_name!r} was not made by `optuna-srprune search` (it needs objectives "
-            f"{list(_names.DIRECTIONS)} and a {_names.SETTINGS!r} attribute); create one with "
-            "`optuna-srprune search`."
-        )
-    try:
-        settings = json.loads(text)
-    except (ValueError, RecursionError):
-        settings = None
-    if not isinstance(settings, dict):
-        raise StudyError(
-            f"The search settings of study {study.study_name!r} ({_names.SETTINGS!r}) are not a JSON "
-            "object; the study is damaged or was written by another program."
-        )
-    return settings
 
 
 def _number(value: Any) -> float | None:
@@ -123,7 +102,7 @@ def trial_points(
     Raises:
         StudyError: The study was not made by optuna-srprune or has no complete trial.
     """
-    settings = check_study(study)
+    settings = read_settings(study)
     explicit = budget_ms is not None
     if budget_ms is None:
         budget_ms = _number(settings.get("budget_ms"))

@@ -12,8 +12,8 @@ import pytest
 from optuna_srprune.cli import main
 from optuna_srprune.data import default_validation_dir
 from optuna_srprune.objective import DIRECTIONS
-from optuna_srprune.store import save_settings
-from optuna_srprune.store import SearchSettings
+from optuna_srprune.orchestration import save_settings
+from optuna_srprune.orchestration import SearchSettings
 
 
 def _report(url: str, study: str, out: Path, *extra: str) -> list[str]:

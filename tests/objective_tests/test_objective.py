@@ -20,6 +20,8 @@ SPACE = SRSearchSpace(scale=2, max_depth=2, widths=(8, 16), channel_multiple=4)
 
 
 class MacsLatency:
+    hr_size = (720, 1280)
+
     def predict(self, config: SubnetConfig) -> float:
         return count_macs(config, 360, 640) / 1e8
 

@@ -15,8 +15,8 @@ from optuna_srprune.objective import name_objectives
 from optuna_srprune.objective import record_config
 from optuna_srprune.objective import record_latency
 from optuna_srprune.objective import record_quality
-from optuna_srprune.store import save_settings
-from optuna_srprune.store import SearchSettings
+from optuna_srprune.orchestration import save_settings
+from optuna_srprune.orchestration import SearchSettings
 
 MakeStudy = Callable[..., optuna.Study]
 

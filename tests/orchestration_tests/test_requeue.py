@@ -9,11 +9,11 @@ import optuna
 from optuna.trial import TrialState
 import pytest
 
-from optuna_srprune.store import add_tickets
-from optuna_srprune.store import open_storage
-from optuna_srprune.store import run_trials
-from optuna_srprune.store._retry import MAX_RETRY
-from optuna_srprune.store._retry import SlotLostWarning
+from optuna_srprune.orchestration import add_tickets
+from optuna_srprune.orchestration import open_storage
+from optuna_srprune.orchestration import run_trials
+from optuna_srprune.orchestration._retry import MAX_RETRY
+from optuna_srprune.orchestration._retry import SlotLostWarning
 
 
 def _study(tmp_path: Path, n: int) -> tuple[optuna.Study, str]:
@@ -93,7 +93,7 @@ def test_a_nan_result_fails_the_trial_and_keeps_its_slot(tmp_path: Path) -> None
 def test_the_stale_callback_does_not_copy_the_failed_run(tmp_path: Path) -> None:
     """A dead worker's trial comes back with its parameters only: no stale constraint or config, so
     the objective records them again without Optuna's 'constraint ignored' warning."""
-    from optuna_srprune.store._retry import requeue_stale
+    from optuna_srprune.orchestration._retry import requeue_stale
 
     study, _ = _study(tmp_path, 0)
     trial = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})

@@ -1,4 +1,4 @@
-"""Opening the shared SQL study store: heartbeats on, stale trials retried, clear errors."""
+"""Opening the shared SQL study storage: heartbeats on, stale trials retried, clear errors."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from pathlib import Path
 import optuna
 import sqlalchemy as sa
 
+from optuna_srprune._redact import mask_url
 from optuna_srprune.exceptions import StudyError
-from optuna_srprune.latency import mask_url
-from optuna_srprune.store._retry import requeue_stale
-
-DEFAULT_STORAGE = "sqlite:///srprune.db"
+from optuna_srprune.orchestration._retry import requeue_stale
 
 
 def _engine_kwargs(url: str) -> dict[str, object]:

@@ -1,4 +1,7 @@
-"""The settings of a search, stored in its study so that any worker can join it."""
+"""The settings of a search, stored in its study so that any worker can join it.
+
+Torch-free (optuna and our level-0 modules only): the visualization reads studies through it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,12 @@ from typing import Any
 
 import optuna
 
+from optuna_srprune._defaults import DEFAULT_HR_SIZE
+from optuna_srprune._names import DIRECTIONS
 from optuna_srprune._names import SETTINGS as SETTINGS_ATTR
+from optuna_srprune.config import SCALES
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.exceptions import StudyError
-from optuna_srprune.objective import DIRECTIONS
 
 SAMPLERS = ("latency-aware", "nsga2", "tpe", "random")
 # Settings that define what the study's trials mean; joining with other values is an error.
@@ -48,7 +53,7 @@ class SearchSettings:
     seed: int | None = None
     backend: str = "onnxruntime"
     threads: int = 2
-    hr_size: tuple[int, int] = (720, 1280)
+    hr_size: tuple[int, int] = DEFAULT_HR_SIZE
     supernet: str = "default"
     val_data: str | None = None
     heartbeat_s: int = 10
@@ -60,7 +65,7 @@ class SearchSettings:
                 raise ConfigError(f"The setting {name!r} must be an integer, got {value!r}.")
         if self.seed is not None and (not isinstance(self.seed, int) or isinstance(self.seed, bool)):
             raise ConfigError(f"The sampler seed must be an integer, got {self.seed!r}.")
-        if self.scale not in (2, 3, 4):
+        if self.scale not in SCALES:
             raise ConfigError(f"The scale must be 2, 3 or 4, got {self.scale}.")
         size = self.hr_size
         if (
@@ -141,6 +146,7 @@ class SearchSettings:
 
 
 def save_settings(study: optuna.Study, settings: SearchSettings) -> None:
+    """Store ``settings`` in ``study``, where :func:`load_settings` and every worker read them."""
     study.set_user_attr(SETTINGS_ATTR, settings.to_json())
 
 
@@ -157,12 +163,39 @@ def load_settings(study: optuna.Study) -> SearchSettings:
 
 
 def check_directions(study: optuna.Study) -> None:
+    """Refuse a study whose objectives are not (PSNR, latency)."""
     directions = [d.name.lower() for d in study.directions]
     if directions != list(DIRECTIONS):
         raise StudyError(
             f"Study {study.study_name!r} has objectives {directions}, not {list(DIRECTIONS)} "
             "(PSNR, latency); it was made for something else. Use another study name."
         )
+
+
+def read_settings(study: optuna.Study) -> dict[str, Any]:
+    """The stored settings of a study made by ``optuna-srprune search``, as a JSON object, unchecked.
+
+    What plots and reports read: they show a study whatever version wrote it, so only the shape is
+    checked here (the objectives, and a JSON object), not the fields (:func:`load_settings` does that).
+    """
+    directions = [d.name.lower() for d in study.directions]
+    text = study.user_attrs.get(SETTINGS_ATTR)
+    if directions != list(DIRECTIONS) or not isinstance(text, str):
+        raise StudyError(
+            f"Study {study.study_name!r} was not made by `optuna-srprune search` (it needs objectives "
+            f"{list(DIRECTIONS)} and a {SETTINGS_ATTR!r} attribute); create one with "
+            "`optuna-srprune search`."
+        )
+    try:
+        settings = json.loads(text)
+    except (ValueError, RecursionError):
+        settings = None
+    if not isinstance(settings, dict):
+        raise StudyError(
+            f"The search settings of study {study.study_name!r} ({SETTINGS_ATTR!r}) are not a JSON "
+            "object; the study is damaged or was written by another program."
+        )
+    return settings
 
 
 def _reject_constant(name: str) -> Any:

@@ -21,9 +21,13 @@ import optuna
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
-from optuna_srprune.store._claim_lock import claim_lock
-from optuna_srprune.store._retry import fail_and_requeue
-from optuna_srprune.store._retry import requeue
+from optuna_srprune._optuna_compat import forget_cached_trials
+from optuna_srprune._optuna_compat import record_heartbeat
+from optuna_srprune._optuna_compat import storage_of
+from optuna_srprune._optuna_compat import trial_id
+from optuna_srprune.orchestration._claim_lock import claim_lock
+from optuna_srprune.orchestration._retry import fail_and_requeue
+from optuna_srprune.orchestration._retry import requeue
 
 _logger = optuna.logging.get_logger(__name__)
 
@@ -49,14 +53,14 @@ def _claim(study: optuna.Study, storage_url: str | None) -> int | None:
 
 
 def _claim_unlocked(study: optuna.Study) -> int | None:
-    storage = study._storage
+    storage = storage_of(study)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
         try:
-            if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+            if storage.set_trial_state_values(trial_id(trial), state=TrialState.RUNNING):
                 # Beat at once: Optuna only fails trials that have a heartbeat, so a worker dying
                 # before its first beat would leave this trial RUNNING for ever.
-                storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
-                return trial._trial_id
+                record_heartbeat(storage, trial_id(trial))
+                return trial_id(trial)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue
     return None
@@ -65,14 +69,14 @@ def _claim_unlocked(study: optuna.Study) -> int | None:
 class _Heartbeat:
     """Records a trial's heartbeat from a background thread while it runs."""
 
-    def __init__(self, storage: optuna.storages.BaseStorage, trial_id: int, interval_s: float) -> None:
-        self._storage, self._trial_id, self._interval = storage, trial_id, interval_s
+    def __init__(self, storage: optuna.storages.BaseStorage, trial: int, interval_s: float) -> None:
+        self._storage, self._trial, self._interval = storage, trial, interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
         while True:
-            self._storage.record_heartbeat(self._trial_id)  # type: ignore[attr-defined]
+            record_heartbeat(self._storage, self._trial)
             if self._stop.wait(self._interval):
                 return
 
@@ -85,23 +89,21 @@ class _Heartbeat:
         self._thread.join()
 
 
-def _run_one(study: optuna.Study, objective: Objective, trial_id: int, heartbeat_s: float) -> bool:
+def _run_one(study: optuna.Study, objective: Objective, claimed: int, heartbeat_s: float) -> bool:
     """Run one claimed trial; ``False`` if it was failed as stale meanwhile (and so re-queued).
 
     If the objective raises or is interrupted, the trial is failed and its slot queued again
     (an interruption does not count against the slot's retries), then the error goes on.
     """
-    # Drop the study's per-thread trial cache so the sampler sees the trials other workers finished
-    # (study.ask() does the same).
-    study._thread_local.cached_all_trials = None
-    trial = optuna.Trial(study, trial_id)
-    with _Heartbeat(study._storage, trial_id, heartbeat_s):
+    forget_cached_trials(study)  # the sampler must see the trials other workers finished
+    trial = optuna.Trial(study, claimed)
+    with _Heartbeat(storage_of(study), claimed, heartbeat_s):
         trial.set_user_attr(WORKER_ATTR, worker_id())
         try:
             values = objective(trial)
         except BaseException as err:
             counted = not isinstance(err, (KeyboardInterrupt, SystemExit))
-            fail_and_requeue(study, trial_id, counted=counted)
+            fail_and_requeue(study, claimed, counted=counted)
             raise
     try:
         with warnings.catch_warnings():
@@ -147,13 +149,13 @@ def run_trials(
     with tqdm(total=total, desc="trials", unit="trial", disable=not show_progress_bar) as bar:
         while max_trials is None or done < max_trials:
             optuna.storages.fail_stale_trials(study)
-            trial_id = _claim(study, storage_url)
-            if trial_id is None:
+            claimed = _claim(study, storage_url)
+            if claimed is None:
                 if not _others_running(study):
                     break
                 time.sleep(poll_s)
                 continue
-            if _run_one(study, objective, trial_id, heartbeat_s):
+            if _run_one(study, objective, claimed, heartbeat_s):
                 done += 1
                 bar.update(1)
     return done

@@ -17,7 +17,7 @@ from optuna_srprune.exceptions import StudyError
 @contextlib.contextmanager
 def claim_lock(storage_url: str) -> Iterator[None]:
     """Hold an exclusive lock while claiming a trial (a no-op for server databases)."""
-    from optuna_srprune.store._storage import sqlite_file
+    from optuna_srprune.orchestration._storage import sqlite_file
 
     database = sqlite_file(storage_url)
     if database is None:

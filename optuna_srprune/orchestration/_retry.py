@@ -16,6 +16,8 @@ import optuna
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_srprune._optuna_compat import storage_of
+
 MAX_RETRY = 3
 # The system attributes of Optuna's own retry callbacks, kept so its helpers read our copies too.
 FAILED_TRIAL = "failed_trial"
@@ -63,17 +65,17 @@ def requeue_stale(study: optuna.Study, trial: FrozenTrial) -> None:
     requeue(study, trial, counted=True)
 
 
-def fail_and_requeue(study: optuna.Study, trial_id: int, *, counted: bool) -> bool:
+def fail_and_requeue(study: optuna.Study, claimed: int, *, counted: bool) -> bool:
     """Fail a trial this process claimed and queue its slot again; ``False`` if it was already over.
 
     The state change is the storage's atomic RUNNING -> FAIL: if another worker failed the trial as
     stale meanwhile, that worker has re-queued it and nothing is done here.
     """
-    storage = study._storage
+    storage = storage_of(study)
     try:
-        if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+        if not storage.set_trial_state_values(claimed, state=TrialState.FAIL):
             return False
     except optuna.exceptions.UpdateFinishedTrialError:
         return False
-    requeue(study, storage.get_trial(trial_id), counted=counted)
+    requeue(study, storage.get_trial(claimed), counted=counted)
     return True
