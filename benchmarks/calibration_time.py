@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import os
 from pathlib import Path
 import sys
@@ -50,7 +51,7 @@ def run(size: tuple[int, int], scale: int, threads: int, accept_noise: bool) -> 
     with tempfile.TemporaryDirectory() as folder:
         table = LatencyTable(f"sqlite:///{folder}/t.db", backend.fingerprint())
         params = inspect.signature(calibrate).parameters
-        extra = {"max_noise": None} if accept_noise and "max_noise" in params else {}
+        extra = {"max_noise": math.inf} if accept_noise and "max_noise" in params else {}
         start = time.perf_counter()
         if _reports_phases():
             report = calibrate(backend, table, space, size, **extra)

@@ -38,6 +38,9 @@ DEFAULT_MAX_NOISE = 0.05
 ACCEPT_NOISE_ENV = "SRPRUNE_ACCEPT_NOISE"
 # Reference kernels re-timed across a calibration: the median of three ignores one odd kernel.
 NOISE_REFERENCES = 3
+# Timed runs of a reference kernel per probe: enough for its IQR to mean something (with 5, one slow
+# run in five moves the upper quartile).
+NOISE_PROBE_REPEATS = 10
 
 
 class NoisyMachineError(LatencyTableError):

@@ -18,6 +18,7 @@ from optuna_srprune.config import SubnetConfig
 from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._malloc import release_freed_memory
 from optuna_srprune.latency._noise import noise_message
+from optuna_srprune.latency._noise import NOISE_PROBE_REPEATS
 from optuna_srprune.latency._noise import NoiseProbe
 from optuna_srprune.latency._noise import NoisyMachineError
 from optuna_srprune.latency._noise import reference_layers
@@ -154,7 +155,8 @@ def calibrate(
     lr_h, lr_w = lr_size(*hr_size, space.scale)
     universe = space.layer_universe(lr_h, lr_w)
     context = overhead_context(space.scale, lr_h, lr_w)
-    todo = [layer for layer in universe if layer.key() not in set(table.timings())]
+    done = set(table.timings())
+    todo = [layer for layer in universe if layer.key() not in done]
     overhead = table.overhead(context)
     fit = bool(overhead_networks) and (refit or overhead is None)
     if not todo and not fit:  # nothing to measure: no probes either
@@ -256,7 +258,9 @@ class _KernelRun:
         self._probe()
 
     def _fixed(self, layer: LayerSpec) -> Timing:
-        (timing,) = self.backend.measure_layers([layer], warmup=self.warmup, repeats=self.repeats)
+        """A reference kernel's probe: a fixed number of runs, so that probes compare."""
+        repeats = max(self.repeats, NOISE_PROBE_REPEATS)
+        (timing,) = self.backend.measure_layers([layer], warmup=self.warmup, repeats=repeats)
         release_freed_memory()
         return timing
 

@@ -93,3 +93,12 @@ def test_every_long_phase_shows_progress_on_stderr(tmp_path: Path, capsys) -> No
     assert main(["latency", "--config", "smallest", "--measure", *common]) == 0
     captured = capsys.readouterr()
     assert "end to end" in captured.err and len(captured.out.strip().splitlines()) == 1
+
+
+def test_latency_threads_beyond_four_per_cpu_are_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = ["train-supernet", "--scale", "2", "--data", "d", "--steps", "1", "--out", "x.pt"]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--band-ms", "10", "20", "--latency-threads", "100000"])
+    assert exc.value.code == 2 and "per logical CPU" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
