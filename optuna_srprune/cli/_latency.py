@@ -36,7 +36,7 @@ def _add_calibration_flags(parser: argparse.ArgumentParser) -> None:
         "--max-repeats",
         type=positive_int,
         default=None,
-        help="timed runs per kernel at most, until its median is stable (default 20; = --repeats: fixed)",
+        help="timed runs per kernel at most, until its median is stable (default 10; = --repeats: fixed)",
     )
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument(

@@ -33,9 +33,14 @@ from optuna_srprune.latency._timing import Timing
 from optuna_srprune.search_space import SRSearchSpace
 
 # Timed runs per kernel: at least DEFAULT_REPEATS, and up to DEFAULT_MAX_REPEATS until the median is
-# stable (see ``_timing.STABLE_MEDIAN_SE``). Before issue 14 every kernel ran 10 times.
+# stable (see ``_timing.STABLE_MEDIAN_SE``). Before issue 14 every kernel ran 10 times, so a kernel
+# never runs more than it did, and a quiet machine stops most at 5. (A maximum of 20 made calibration
+# under load 12% slower than before, x2 360x640 out: benchmarks/results/calibration_time.md.)
 DEFAULT_REPEATS = 5
-DEFAULT_MAX_REPEATS = 20
+DEFAULT_MAX_REPEATS = 10
+# Rounds (of NETWORK_BURST runs each) per overhead network: at least ceil(repeats / NETWORK_BURST)
+# and, when adaptive, up to this many, the fixed count before issue 14.
+OVERHEAD_MAX_ROUNDS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +135,8 @@ def calibrate(
             stored, the IQR as spread.
         max_repeats: Timed runs per kernel at most: between ``repeats`` and this, a kernel is timed
             until its median is stable (its standard error, from the IQR, within 1% of it; see
-            ``_timing.STABLE_MEDIAN_SE``). ``None``: exactly ``repeats``.
+            ``_timing.STABLE_MEDIAN_SE``); overhead networks likewise, in rounds of two runs, from
+            ``ceil(repeats / 2)`` to ``OVERHEAD_MAX_ROUNDS`` rounds. ``None``: exactly ``repeats``.
         overhead_networks: Networks timed end to end for the overhead fit (0: none). Refitting on random
             draws from 100 measured x2 networks (ORT, 2 cores), 16 networks gave 88-89% of
             predictions within 10% in the worst tenth of draws, 32 gave 93-94%; 32 cost about 100 s
@@ -319,7 +325,7 @@ def _fit_and_store(
     networks = [layer_specs(config, *lr) for config in overhead_configs(space, count)]
     # A round times each network NETWORK_BURST times: as many samples per network as per kernel.
     rounds = -(-repeats // NETWORK_BURST)
-    max_rounds = None if max_repeats is None else max(rounds, -(-max_repeats // NETWORK_BURST))
+    max_rounds = None if max_repeats is None else max(rounds, OVERHEAD_MAX_ROUNDS)
     # One step per network and round: a block of n networks advances n steps per round.
     with tqdm(
         total=len(networks) * (max_rounds or rounds),
