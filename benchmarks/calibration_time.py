@@ -17,7 +17,7 @@ Absolute times depend on load: say what ran beside it, and compare ratios from t
 
 Usage:
     python benchmarks/calibration_time.py [--hr-size 720x1280] [--scale 2] [--threads 2]
-        [--label before] [--out calibration_time_before.json] [--accept-noise]
+        [--label before] [--out calibration_time_before.json] [--accept-noise] [--repeats MIN MAX]
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from _report import write_json  # noqa: E402
 from optuna_srprune.cli._common import hr_size  # noqa: E402
 
 
-def run(size: tuple[int, int], scale: int, threads: int, accept_noise: bool) -> dict[str, Any]:
+def run(
+    size: tuple[int, int], scale: int, threads: int, accept_noise: bool, repeats: list[int] | None
+) -> dict[str, Any]:
     """Calibrate ONNX Runtime into a fresh table and return the phase times."""
     from optuna_srprune.latency import calibrate
     from optuna_srprune.latency import LatencyTable
@@ -51,7 +53,9 @@ def run(size: tuple[int, int], scale: int, threads: int, accept_noise: bool) -> 
     with tempfile.TemporaryDirectory() as folder:
         table = LatencyTable(f"sqlite:///{folder}/t.db", backend.fingerprint())
         params = inspect.signature(calibrate).parameters
-        extra = {"max_noise": math.inf} if accept_noise and "max_noise" in params else {}
+        extra: dict[str, Any] = {"max_noise": math.inf} if accept_noise and "max_noise" in params else {}
+        if repeats:  # fixed counts (min, max; max 0: exactly min), e.g. what a quiet machine's rule does
+            extra.update(repeats=repeats[0], max_repeats=repeats[1] or None)
         start = time.perf_counter()
         if _reports_phases():
             report = calibrate(backend, table, space, size, **extra)
@@ -86,6 +90,9 @@ def main() -> None:
     parser.add_argument("--label", default="run", help="what this run is (e.g. before, after)")
     parser.add_argument("--conditions", default="", help="what else ran on the machine")
     parser.add_argument("--accept-noise", action="store_true", help="do not stop on a noisy machine")
+    parser.add_argument(
+        "--repeats", type=int, nargs=2, default=None, metavar=("MIN", "MAX"), help="MAX 0: exactly MIN"
+    )
     parser.add_argument("--out", default=None, help="file name under benchmarks/results (default: none)")
     args = parser.parse_args()
     figures = {
@@ -95,7 +102,8 @@ def main() -> None:
         "scale": args.scale,
         "threads": args.threads,
         "pythonpath": os.environ.get("PYTHONPATH", ""),
-        **run(args.hr_size, args.scale, args.threads, args.accept_noise),
+        "repeats": args.repeats,
+        **run(args.hr_size, args.scale, args.threads, args.accept_noise, args.repeats),
     }
     print(figures, flush=True)
     if args.out:
