@@ -26,12 +26,13 @@ from optuna_srprune.config import LayerSpec
 from optuna_srprune.exceptions import LatencyTableError
 from optuna_srprune.latency._timing import Timing
 
-# The noise above which a calibration is refused. Measured on this 2-vCPU AMD EPYC (AVX2) with ONNX
-# Runtime 2 threads at 720p x2 (benchmarks/results/calibration_noise.md): with the two background
-# trainings that run here, the noise was 10-26% (and the table 1.5-2.5x too slow); with a busy loop
-# pinned to each core on top, 40-200%. Earlier sessions' quiet runs repeated kernels within 1-3% and
-# whole networks at 1 thread within ~1%. The predictor's acceptance band is +-5% of the measured
-# median, so a table whose kernels move by more than that cannot meet it: 5% is the limit.
+# The noise above which a calibration is refused. The predictor's acceptance band is +-5% of the
+# measured median: a table whose reference kernels move by more than that cannot meet it. Measured on
+# a 2-vCPU AMD EPYC (AVX2), ORT, 720p x2 (benchmarks/results/calibration_noise.md): with two trainings
+# running on the cores, 17% (1 thread) and 40% (2 threads), and 24-55% in calibrations at 360x640;
+# with a busy loop pinned to each core on top, 19-24%, the kernels 2-3x slower. Quiet runs of earlier
+# sessions repeated kernels within 1-3% and networks at 1 thread within ~1%. So 5% refuses every
+# loaded run seen and leaves a quiet machine room (to be confirmed on one: see that file).
 DEFAULT_MAX_NOISE = 0.05
 # Set to 1 to accept any noise where no ``--accept-noise`` flag exists (``search``, ``worker``, tests
 # on a shared machine).
