@@ -32,6 +32,7 @@ def test_config_file(tmp_path: Path, capsys) -> None:
     assert main([*args, "--measure", "--repeats", "1", "--json", "--storage", "sqlite://"]) == 0
     out = _last_json(capsys)
     assert out["measured_ms"] > 0 and out["predicted_ms"] is None
+    assert out["measured_iqr_ms"] >= 0 and out["measured_runs"] == 2  # one round of two runs
 
 
 @pytest.mark.parametrize(
