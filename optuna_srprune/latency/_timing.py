@@ -40,9 +40,10 @@ def summarize(samples_ms: list[float]) -> Timing:
 # Adaptive repeats: a kernel is timed at least ``repeats`` times and then until its median is
 # stable, i.e. the median's standard error, estimated from the IQR, is at most this share of it (or
 # ``max_repeats`` is reached). For normal noise the median's standard error is about
-# 1.2533 * sigma / sqrt(n) and sigma = IQR / 1.349, hence 0.93 * IQR / sqrt(n). On a quiet machine a
-# kernel's IQR is 1-3% of its median, so 5 runs already give <= 1.3% and the rule stops at once; under
-# load (IQR 10-30%) it keeps timing up to ``max_repeats``, where the median is what it can be.
+# 1.2533 * sigma / sqrt(n) and sigma = IQR / 1.349, hence 0.93 * IQR / sqrt(n). So a kernel stops at
+# 5 runs when its IQR is within 2.4% of its median, at 8 within 3%, at 10 within 3.4%; on a quiet
+# machine kernels' IQRs are 1-3%, so most stop early. Under load (IQR 10-50%) it times up to
+# ``max_repeats``, where the median is what it can be.
 STABLE_MEDIAN_SE = 0.01
 
 
