@@ -121,7 +121,14 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between RSS samples")
     parser.add_argument("--out", default="memory_peak.json", help="file name in benchmarks/results")
     parser.add_argument("--note", default="", help="anything the reader should know (e.g. the load)")
+    parser.add_argument(
+        "--accept-noise",
+        action="store_true",
+        help="let the commands calibrate on a noisy machine (SRPRUNE_ACCEPT_NOISE=1)",
+    )
     args = parser.parse_args()
+    if args.accept_noise:  # inherited by the commands measured
+        os.environ["SRPRUNE_ACCEPT_NOISE"] = "1"
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="srprune-memory-") as folder:

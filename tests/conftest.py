@@ -13,6 +13,9 @@ import uuid
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The suite calibrates tiny tables on shared, loaded machines, where the noise check would refuse
+# them; the tests of the check pass their limit explicitly (tests/latency_tests/test_noise.py).
+os.environ.setdefault("SRPRUNE_ACCEPT_NOISE", "1")
 TEST_DATA = REPO / "tests" / "data"
 POSTGRES_ADMIN_URL = os.environ.get(
     "SRPRUNE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the same with a band of GMACs at --hr-size (no calibration needed)",
     )
     train.add_argument("--backend", default="onnxruntime", help="latency back-end of --band-ms")
-    train.add_argument("--latency-threads", type=positive_int, default=2, help="its threads (default 2)")
+    train.add_argument("--latency-threads", type=threads, default=2, help="its threads (default 2)")
     train.add_argument("--hr-size", type=hr_size, default=DEFAULT_HR_SIZE, help="HxW output of the band")
     train.add_argument("--storage", default=DEFAULT_STORAGE, help="database of the latency table")
     train.add_argument(

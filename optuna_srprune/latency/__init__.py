@@ -39,6 +39,9 @@ from optuna_srprune.latency._backend import LatencyBackend
 from optuna_srprune.latency._fusion import detect_fusion
 from optuna_srprune.latency._fusion import FusionResult
 from optuna_srprune.latency._model import LatencyModel
+from optuna_srprune.latency._noise import ACCEPT_NOISE_ENV
+from optuna_srprune.latency._noise import DEFAULT_MAX_NOISE
+from optuna_srprune.latency._noise import NoisyMachineError
 from optuna_srprune.latency._onnx_graph import build_layer_model
 from optuna_srprune.latency._onnx_graph import build_onnx_model
 from optuna_srprune.latency._ort import OnnxRuntimeBackend
@@ -66,7 +69,9 @@ def make_backend(name: str, threads: int | None = None) -> LatencyBackend:
 
 
 __all__ = [
+    "ACCEPT_NOISE_ENV",
     "BACKENDS",
+    "DEFAULT_MAX_NOISE",
     "DEFAULT_HR_SIZE",
     "DEFAULT_STORAGE",
     "CalibrationReport",
@@ -76,6 +81,7 @@ __all__ = [
     "LatencyPredictor",
     "LatencyTable",
     "LayerLatency",
+    "NoisyMachineError",
     "OnnxRuntimeBackend",
     "Timing",
     "TorchBackend",

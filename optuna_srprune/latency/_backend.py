@@ -14,6 +14,7 @@ from optuna_srprune.config import LayerSpec
 from optuna_srprune.latency._malloc import release_freed_memory
 from optuna_srprune.latency._timing import NETWORK_BLOCK
 from optuna_srprune.latency._timing import NETWORK_BLOCK_MB
+from optuna_srprune.latency._timing import NETWORK_BURST
 from optuna_srprune.latency._timing import time_calls
 from optuna_srprune.latency._timing import time_networks
 from optuna_srprune.latency._timing import Timing
@@ -72,10 +73,20 @@ class LatencyBackend(abc.ABC):
         raise NotImplementedError(f"Back-end {self.name!r} cannot run fusion probes.")
 
     def measure_layers(
-        self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10
+        self,
+        layers: Sequence[LayerSpec],
+        *,
+        warmup: int = 3,
+        repeats: int = 10,
+        max_repeats: int | None = None,
     ) -> list[Timing]:
-        """Time every layer as a separate kernel."""
-        return [time_calls(self.prepare_layer(layer), warmup, repeats) for layer in layers]
+        """Time every layer as a separate kernel.
+
+        Each is timed at least ``repeats`` times; with ``max_repeats``, until its median is stable
+        (:func:`~optuna_srprune.latency._timing.median_is_stable`) or ``max_repeats`` runs. A back-end
+        overriding this may leave ``max_repeats`` out: :func:`calibrate` then does not pass it.
+        """
+        return [time_calls(self.prepare_layer(layer), warmup, repeats, max_repeats) for layer in layers]
 
     def measure_network(
         self,
@@ -100,6 +111,7 @@ class LatencyBackend(abc.ABC):
         block: int = NETWORK_BLOCK,
         block_mb: float = NETWORK_BLOCK_MB,
         on_round: Callable[[int], object] | None = None,
+        max_repeats: int | None = None,
     ) -> list[Timing]:
         """Time several networks end to end, interleaved, so that load drifts hit them all alike.
 
@@ -109,14 +121,20 @@ class LatencyBackend(abc.ABC):
         by :func:`time_networks` (warm-up, settle runs, bursts), then released, and freed memory is
         handed back before the next block is prepared. Drifts in load are thus shared within a
         block, not across blocks. ``on_round(n)`` is called after each round of a block of ``n``
-        networks (``repeats`` times per block).
+        networks (``repeats`` times per block). With ``max_repeats``, a block's rounds go on until
+        its networks' medians are stable, at most ``max_repeats`` (see :func:`time_interleaved`); the
+        rounds it did not need are then reported at once, so a progress bar still ends full.
         """
         timings: list[Timing] = []
         for chunk in network_blocks(networks, block, block_mb):
             runners = [self.prepare_network(layers, scale) for layers in chunk]
             callback = None if on_round is None else functools.partial(on_round, len(chunk))
             try:
-                timings += time_networks(runners, warmup, repeats, on_round=callback)
+                block_timings = time_networks(runners, warmup, repeats, callback, max_repeats)
+                timings += block_timings
+                if on_round is not None and max_repeats is not None:
+                    done = block_timings[0].repeats // NETWORK_BURST
+                    on_round(len(chunk) * (max_repeats - done))
             finally:
                 del runners  # the sessions and their arenas go with their runners
                 gc.collect()

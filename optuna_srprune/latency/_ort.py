@@ -101,9 +101,18 @@ class OnnxRuntimeBackend(LatencyBackend):
         return run
 
     def measure_layers(
-        self, layers: Sequence[LayerSpec], *, warmup: int = 3, repeats: int = 10
+        self,
+        layers: Sequence[LayerSpec],
+        *,
+        warmup: int = 3,
+        repeats: int = 10,
+        max_repeats: int | None = None,
     ) -> list[Timing]:
-        """Each layer's own kernel time, from ORT's profiler (see ``_ort_profile``)."""
+        """Each layer's own kernel time, from ORT's profiler (see ``_ort_profile``).
+
+        With ``max_repeats``, each layer is timed until its median is stable (see
+        :meth:`LatencyBackend.measure_layers`).
+        """
         timings = []
         for layer in layers:
             model = build_layer_model(layer)
@@ -113,7 +122,7 @@ class OnnxRuntimeBackend(LatencyBackend):
             def make_session(profile_prefix: str, model: Any = model) -> Any:
                 return self.session(model, profile_prefix)
 
-            timings.append(summarize(profile_runs(make_session, feeds, warmup, repeats)))
+            timings.append(summarize(profile_runs(make_session, feeds, warmup, repeats, max_repeats)))
         return timings
 
     def prepare_ops(self, ops: Sequence[str], channels: int, height: int, width: int) -> Runner:

@@ -13,7 +13,11 @@ import json
 import os
 from pathlib import Path
 import tempfile
+import time
 from typing import Any
+
+from optuna_srprune.latency._timing import check_repeats
+from optuna_srprune.latency._timing import median_is_stable
 
 _LAYOUT_CONVERSIONS = frozenset({"ReorderInput", "ReorderOutput"})
 
@@ -38,14 +42,27 @@ def kernel_times_us(profile_events: list[dict[str, Any]]) -> list[float]:
     return runs
 
 
-def profile_runs(make_session: Any, feeds: dict[str, Any], warmup: int, repeats: int) -> list[float]:
-    """Kernel time (ms) of each of ``repeats`` runs after ``warmup``, from a profiled session."""
+def profile_runs(
+    make_session: Any, feeds: dict[str, Any], warmup: int, repeats: int, max_repeats: int | None = None
+) -> list[float]:
+    """Kernel time (ms) of each timed run after ``warmup``, from a profiled session.
+
+    At least ``repeats`` runs are timed; with ``max_repeats``, runs go on until the median is stable
+    (:func:`median_is_stable`). The profile can only be read once the session stops profiling, so
+    the stopping rule reads each run's wall-clock time, which moves with its kernel time.
+    """
+    check_repeats(warmup, repeats, max_repeats)
     with tempfile.TemporaryDirectory(prefix="srprune-ortprof-") as folder:
         session = make_session(profile_prefix=str(Path(folder) / "profile"))
-        for _ in range(warmup + repeats):
+        for _ in range(warmup):
             session.run(None, feeds)
+        wall_ms: list[float] = []
+        while not median_is_stable(wall_ms, repeats, max_repeats):
+            start = time.perf_counter()
+            session.run(None, feeds)
+            wall_ms.append((time.perf_counter() - start) * 1e3)
         path = session.end_profiling()
         events = json.loads(Path(path).read_text())
         os.remove(path)
     per_run = kernel_times_us(events)
-    return [us / 1e3 for us in per_run[-repeats:]]
+    return [us / 1e3 for us in per_run[-len(wall_ms) :]]

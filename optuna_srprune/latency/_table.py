@@ -3,7 +3,10 @@
 Two tables live beside an Optuna study's own, prefixed ``srprune_``:
 
 - ``srprune_latency_kernels``: one row per (device fingerprint, kernel key), unique;
-- ``srprune_latency_overheads``: the fitted per-network overhead per (fingerprint, context).
+- ``srprune_latency_overheads``: the fitted per-network overhead per (fingerprint, context);
+- ``srprune_latency_noise``: how noisy the machine was while calibrating, per (fingerprint, context).
+  Added in issue 14: a database made before it gets the table when opened, and its calibrations
+  have no noise figure (``None``).
 
 Rows are only ever inserted with the dialect's insert-or-ignore (``ON CONFLICT DO NOTHING`` on SQLite
 and PostgreSQL, ``INSERT IGNORE`` on MySQL, a savepoint per row elsewhere), so several processes
@@ -56,6 +59,17 @@ OVERHEADS = sa.Table(
     sa.Column("points", sa.Integer, nullable=False),
     sa.Column("fitted_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("fingerprint", "context", name="srprune_latency_overheads_uq"),
+)
+NOISE = sa.Table(
+    "srprune_latency_noise",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(255), nullable=False),
+    sa.Column("context", sa.String(255), nullable=False),
+    sa.Column("noise", sa.Float, nullable=False),
+    sa.Column("max_noise", sa.Float, nullable=True),  # the limit it was checked against; NULL: accepted
+    sa.Column("measured_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("fingerprint", "context", name="srprune_latency_noise_uq"),
 )
 
 
@@ -235,6 +249,40 @@ class LatencyTable:
             if not _insert_ignore(conn, OVERHEADS, [row]):
                 where = sa.and_(cols.fingerprint == self.fingerprint, cols.context == context)
                 conn.execute(OVERHEADS.update().where(where).values(**values))
+
+    def remove(self, keys: list[str]) -> int:
+        """Delete these kernels of this fingerprint (a calibration taking back what it stored)."""
+        if not keys:
+            return 0
+        cols = KERNELS.c
+        with self.engine.begin() as conn:
+            where = sa.and_(cols.fingerprint == self.fingerprint, cols.kernel_key.in_(keys))
+            return int(conn.execute(KERNELS.delete().where(where)).rowcount)
+
+    # ------------------------------------------------------------------ noise
+    def noise(self, context: str) -> float | None:
+        """The noise stored for ``context`` (IQR-or-drift share, 0.05 is 5%), or ``None``."""
+        cols = NOISE.c
+        query = sa.select(cols.noise).where(cols.fingerprint == self.fingerprint, cols.context == context)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar()
+        return None if value is None else float(value)
+
+    def set_noise(self, context: str, noise: float, max_noise: float | None) -> float:
+        """Record a calibration's noise for ``context``; a table keeps its noisiest part's figure.
+
+        Returns the figure now stored. ``max_noise`` is the limit it passed (``None``: accepted).
+        """
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        noise = max(float(noise), self.noise(context) or 0.0)
+        values = dict(noise=noise, max_noise=max_noise, measured_at=now)
+        row = dict(fingerprint=self.fingerprint, context=context, **values)
+        cols = NOISE.c
+        with self.engine.begin() as conn:
+            if not _insert_ignore(conn, NOISE, [row]):
+                where = sa.and_(cols.fingerprint == self.fingerprint, cols.context == context)
+                conn.execute(NOISE.update().where(where).values(**values))
+        return noise
 
     # ------------------------------------------------------------------ CSV
     def to_csv(self, path: str | Path) -> int:

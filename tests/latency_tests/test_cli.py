@@ -32,6 +32,7 @@ def test_config_file(tmp_path: Path, capsys) -> None:
     assert main([*args, "--measure", "--repeats", "1", "--json", "--storage", "sqlite://"]) == 0
     out = _last_json(capsys)
     assert out["measured_ms"] > 0 and out["predicted_ms"] is None
+    assert out["measured_iqr_ms"] >= 0 and out["measured_runs"] == 2  # one round of two runs
 
 
 @pytest.mark.parametrize(
@@ -93,3 +94,12 @@ def test_every_long_phase_shows_progress_on_stderr(tmp_path: Path, capsys) -> No
     assert main(["latency", "--config", "smallest", "--measure", *common]) == 0
     captured = capsys.readouterr()
     assert "end to end" in captured.err and len(captured.out.strip().splitlines()) == 1
+
+
+def test_latency_threads_beyond_four_per_cpu_are_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = ["train-supernet", "--scale", "2", "--data", "d", "--steps", "1", "--out", "x.pt"]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--band-ms", "10", "20", "--latency-threads", "100000"])
+    assert exc.value.code == 2 and "per logical CPU" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

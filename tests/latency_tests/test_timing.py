@@ -5,6 +5,7 @@ import time
 import pytest
 
 from optuna_srprune.latency._timing import summarize
+from optuna_srprune.latency._timing import time_calls
 from optuna_srprune.latency._timing import time_interleaved
 
 
@@ -46,3 +47,50 @@ def test_interleaved_calls_on_round_after_each_round() -> None:
     rounds: list[int] = []
     time_interleaved([lambda: None, lambda: None], warmup=0, repeats=3, on_round=lambda: rounds.append(1))
     assert len(rounds) == 3
+
+
+class _FakeClock:
+    """``perf_counter`` for code under test: each call of the timed function advances it by the next
+    duration (ms) of ``durations``, cycled."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.now, self.durations, self.calls = 0.0, durations, 0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def run(self) -> None:
+        self.now += self.durations[self.calls % len(self.durations)] / 1e3
+        self.calls += 1
+
+
+def test_adaptive_repeats_stop_once_the_median_is_stable(monkeypatch) -> None:
+    from optuna_srprune.latency import _timing
+
+    steady = _FakeClock([10.0, 10.05, 9.95])
+    monkeypatch.setattr(_timing.time, "perf_counter", steady.perf_counter)
+    assert time_calls(steady.run, warmup=0, repeats=5, max_repeats=20).repeats == 5
+    noisy = _FakeClock([10.0, 14.0, 7.0, 12.0])
+    monkeypatch.setattr(_timing.time, "perf_counter", noisy.perf_counter)
+    assert time_calls(noisy.run, warmup=0, repeats=5, max_repeats=20).repeats == 20
+    assert time_calls(noisy.run, warmup=0, repeats=5).repeats == 5  # no max_repeats: fixed
+    with pytest.raises(ValueError, match="max_repeats >= repeats"):
+        time_calls(noisy.run, warmup=0, repeats=5, max_repeats=4)
+
+
+def test_adaptive_rounds_go_on_until_every_callable_is_stable(monkeypatch) -> None:
+    from optuna_srprune.latency import _timing
+
+    clock = _FakeClock([10.0])
+    monkeypatch.setattr(_timing.time, "perf_counter", clock.perf_counter)
+    noisy = _FakeClock([10.0, 14.0, 7.0, 12.0])
+
+    def jittery() -> None:  # advances the shared clock by the noisy durations
+        noisy.now = clock.now
+        noisy.run()
+        clock.now = noisy.now
+
+    timings = time_interleaved([clock.run, jittery], warmup=0, repeats=3, burst=2, max_repeats=8)
+    assert [t.repeats for t in timings] == [16, 16]  # the steady one waits for the noisy one
+    timings = time_interleaved([clock.run, clock.run], warmup=0, repeats=3, burst=2, max_repeats=8)
+    assert [t.repeats for t in timings] == [6, 6]
