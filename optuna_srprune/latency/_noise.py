@@ -26,14 +26,15 @@ from optuna_srprune.config import LayerSpec
 from optuna_srprune.exceptions import LatencyTableError
 from optuna_srprune.latency._timing import Timing
 
-# The noise above which a calibration is refused. The predictor's acceptance band is +-5% of the
-# measured median: a table whose reference kernels move by more than that cannot meet it. Measured on
-# a 2-vCPU AMD EPYC (AVX2), ORT, 720p x2 (benchmarks/results/calibration_noise.md): with two trainings
-# running on the cores, 17% (1 thread) and 40% (2 threads), and 24-55% in calibrations at 360x640;
-# with a busy loop pinned to each core on top, 19-24%, the kernels 2-3x slower. Quiet runs of earlier
-# sessions repeated kernels within 1-3% and networks at 1 thread within ~1%. So 5% refuses every
-# loaded run seen and leaves a quiet machine room (to be confirmed on one: see that file).
-DEFAULT_MAX_NOISE = 0.05
+# The noise above which a calibration is refused, chosen where measured quiet and loaded runs part.
+# On a 2-vCPU AMD EPYC (AVX2), ORT, 720p x2 (benchmarks/results/calibration_noise*.md): quiet (our
+# trainings paused), 2.2-10.5% at 1 thread and 3.9-7.9% at 2 threads over three runs each; with two
+# trainings running on the cores, 17% (1 thread) and 40% (2 threads), 24-55% in whole calibrations;
+# with a busy loop pinned to each core, 20% at 2 threads. A 5% limit (the predictor's +-5% band)
+# refused half of the quiet runs, so 15%: every quiet run passes, every loaded run seen at 2 threads
+# is refused. A load that slows every run alike can pass (busy loops at 1 thread: 11.6%, kernels 2x
+# slower): the figure measures repeatability, not speed.
+DEFAULT_MAX_NOISE = 0.15
 # Set to 1 to accept any noise where no ``--accept-noise`` flag exists (``search``, ``worker``, tests
 # on a shared machine).
 ACCEPT_NOISE_ENV = "SRPRUNE_ACCEPT_NOISE"
