@@ -49,27 +49,26 @@ def build_torch_model(
 class TorchBackend(LatencyBackend):
     """PyTorch eager execution in ``torch.inference_mode``, float32, on the CPU.
 
-        Example:
+    Example:
 
-            .. code::
+        .. code::
 
-                from optuna_srprune.config import LayerShape
-    from optuna_srprune.config import LayerSpec
-                from optuna_srprune.latency import TorchBackend
+            from optuna_srprune.config import LayerSpec
+            from optuna_srprune.latency import TorchBackend
 
-                backend = TorchBackend(threads=1)
-                layer = LayerSpec("head", "conv", 3, 8, 3, 1, 16, 16)
-                (timing,) = backend.measure_layers([layer], warmup=1, repeats=3)
-                assert timing.median_ms > 0
+            backend = TorchBackend(threads=1)
+            layer = LayerSpec("head", "conv", 3, 8, 3, 1, 16, 16)
+            (timing,) = backend.measure_layers([layer], warmup=1, repeats=3)
+            assert timing.median_ms > 0
 
-        Args:
-            threads: Intra-op threads (default: all cores); set process-wide with
-                ``torch.set_num_threads`` when a kernel or network is prepared.
-            keep_memory: Run as a tuned deployment does, with freed memory kept for reuse (glibc's
-                ``mmap`` and heap trimming turned off process-wide when a kernel or network is prepared;
-                see ``_malloc``). ``False`` measures glibc's defaults, where 720p networks spend more
-                than half their time in page faults and a kernel's timing depends on what ran before
-                it. The fingerprint says which (``malloc=kept`` or ``malloc=default``).
+    Args:
+        threads: Intra-op threads (default: all cores); set process-wide with
+            ``torch.set_num_threads`` when a kernel or network is prepared.
+        keep_memory: Run as a tuned deployment does, with freed memory kept for reuse (glibc's
+            ``mmap`` and heap trimming turned off process-wide when a kernel or network is prepared;
+            see ``_malloc``). ``False`` measures glibc's defaults, where 720p networks spend more
+            than half their time in page faults and a kernel's timing depends on what ran before
+            it. The fingerprint says which (``malloc=kept`` or ``malloc=default``).
     """
 
     name = "torch"
