@@ -80,6 +80,9 @@ class LayerShape:
 class LayerSpec(LayerShape):
     """A :class:`LayerShape` on an input feature map of a given size: one kernel of a latency table.
 
+    Positional arguments are ``name, op, in_channels, out_channels, kernel, stride, height, width``;
+    the rest are keyword-only.
+
     Attributes:
         height: Height of the input feature map.
         width: Width of the input feature map.
@@ -96,7 +99,7 @@ class LayerSpec(LayerShape):
         return (self.height // self.stride) * (self.width // self.stride) * self.kernel_macs
 
     def key(self) -> str:
-        """A stable string naming this kernel configuration (everything but ``name``)."""
+        """A stable string naming this kernel configuration (all but ``name`` and the structure fields)."""
         return (
             f"{self.op}:k{self.kernel}s{self.stride}:{self.in_channels}>{self.out_channels}"
             f":{self.height}x{self.width}:act={self.activation or '-'}"
