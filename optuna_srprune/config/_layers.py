@@ -38,7 +38,7 @@ class LayerShape:
         opens_block: The layer's input is a block's input (what a later ``"block"`` residual adds).
             Structure only: not part of :meth:`LayerSpec.key`, since it does not change the kernel.
         block: Index of the block the layer belongs to (``None``: the head or the tail). Structure
-            only, like ``opens_block``.
+            only, like ``opens_block``, and not part of equality.
     """
 
     name: str
@@ -52,7 +52,8 @@ class LayerShape:
     residual: str | None = dataclasses.field(default=None, kw_only=True)
     pixel_shuffle: int = dataclasses.field(default=1, kw_only=True)
     opens_block: bool = dataclasses.field(default=False, kw_only=True)
-    block: int | None = dataclasses.field(default=None, kw_only=True)
+    # Not compared: equal kernels stay equal wherever they sit (a key's round trip cannot know it).
+    block: int | None = dataclasses.field(default=None, kw_only=True, compare=False)
 
     @property
     def upscale(self) -> int:
