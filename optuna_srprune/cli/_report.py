@@ -132,6 +132,7 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     """Run the chosen models (the supernet's subnets) and bicubic on one validation image."""
     import torch
 
+    from optuna_srprune.config import receptive_radius
     from optuna_srprune.config import SubnetConfig
     from optuna_srprune.data import default_validation_dir
     from optuna_srprune.data import imresize
@@ -139,7 +140,6 @@ def _comparison(study: optuna.Study, models: list[Any], image: str | None) -> An
     from optuna_srprune.data import make_lr
     from optuna_srprune.data import modcrop
     from optuna_srprune.data import read_image
-    from optuna_srprune.evaluation import receptive_radius
     from optuna_srprune.evaluation import upscale_tiled
     from optuna_srprune.visualization import ImageComparison
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from optuna_srprune.config import layer_specs
+from optuna_srprune.config import receptive_radius
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.data import ValidationSet
 from optuna_srprune.evaluation._tiling import upscale_tiled
@@ -34,12 +34,6 @@ def _device_of(net: Callable[[torch.Tensor], torch.Tensor]) -> torch.device:
         for parameter in net.parameters():
             return parameter.device
     return torch.device("cpu")
-
-
-def receptive_radius(config: SubnetConfig) -> int:
-    """How many LR pixels beyond a pixel can influence its output (one per 3x3 conv; a deconv of kernel
-    = stride reads one LR pixel per output pixel)."""
-    return sum(layer.kernel // 2 for layer in layer_specs(config, 1, 1) if layer.op == "conv")
 
 
 class SupernetEvaluator:
@@ -123,7 +117,8 @@ def evaluate_network(
         .. code::
 
             from optuna_srprune.data import ValidationSet
-            from optuna_srprune.evaluation import evaluate_network, receptive_radius
+            from optuna_srprune.config import receptive_radius
+            from optuna_srprune.evaluation import evaluate_network
             from optuna_srprune.search_space import SRSearchSpace
             from optuna_srprune.supernet import SRNet
 
@@ -134,7 +129,8 @@ def evaluate_network(
     Args:
         net: An SR network: NCHW RGB in [0, 1] in, ``val_data.scale`` times larger out.
         val_data: The validation pairs.
-        radius: The network's receptive-field radius in LR pixels (see :func:`receptive_radius`).
+        radius: The network's receptive-field radius in LR pixels (see
+            :func:`~optuna_srprune.config.receptive_radius`).
         tile: Largest LR tile side.
     """
     scale = val_data.scale

@@ -24,11 +24,11 @@ from optuna_srprune.config import count_macs
 from optuna_srprune.config import count_params
 from optuna_srprune.config import layer_specs
 from optuna_srprune.config import lr_size
+from optuna_srprune.config import receptive_radius
 from optuna_srprune.data import list_images
 from optuna_srprune.data import ValidationSet
 from optuna_srprune.evaluation import evaluate_network
 from optuna_srprune.evaluation import Quality
-from optuna_srprune.evaluation import receptive_radius
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.exceptions import DataError
 from optuna_srprune.exceptions import StudyError

@@ -10,8 +10,8 @@ import onnx
 from onnx import helper
 import torch
 
+from optuna_srprune.config import receptive_radius
 from optuna_srprune.config import SubnetConfig
-from optuna_srprune.evaluation import receptive_radius
 from optuna_srprune.exceptions import CheckpointError
 from optuna_srprune.exceptions import ConfigError
 from optuna_srprune.latency import build_onnx_model

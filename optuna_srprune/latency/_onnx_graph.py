@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optuna_srprune.config import LayerShape
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.exceptions import ConfigError
 
@@ -68,18 +69,18 @@ class _Graph:
         return name
 
 
-def _layer_name(layer: LayerSpec, index: int) -> str:
+def _layer_name(layer: LayerShape, index: int) -> str:
     return layer.name or f"layer{index}"
 
 
-def weight_shape(layer: LayerSpec) -> tuple[int, int, int, int]:
+def weight_shape(layer: LayerShape) -> tuple[int, int, int, int]:
     """PyTorch (and ONNX) layout of a weight: ``(out, in, k, k)``; ``(in, out, k, k)`` for a deconv."""
     if layer.op == "deconv":
         return (layer.in_channels, layer.out_channels, layer.kernel, layer.kernel)
     return (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
 
 
-def _random_weights(layer: LayerSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_weights(layer: LayerShape, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     # He-scaled so activations stay in the normal float range (denormals would distort timings).
     fan_in = layer.in_channels * (1 if layer.op == "deconv" else layer.kernel * layer.kernel)
     shape = weight_shape(layer)
@@ -89,7 +90,7 @@ def _random_weights(layer: LayerSpec, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def _layer_weights(
-    layer: LayerSpec, name: str, weights: Mapping[str, np.ndarray] | None, rng: np.random.Generator
+    layer: LayerShape, name: str, weights: Mapping[str, np.ndarray] | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     if weights is None:
         return _random_weights(layer, rng)
@@ -113,7 +114,7 @@ def _crd_to_dcr(array: np.ndarray, factor: int) -> np.ndarray:
     return array.reshape(groups, factor * factor, *rest).swapaxes(0, 1).reshape(array.shape)
 
 
-def _check_layer(layer: LayerSpec, name: str) -> None:
+def _check_layer(layer: LayerShape, name: str) -> None:
     if layer.op not in ("conv", "deconv"):
         raise ConfigError(f"Layer {name!r} has op {layer.op!r}; only 'conv' and 'deconv' are supported.")
     if layer.op == "deconv" and (layer.kernel != layer.stride or layer.pixel_shuffle != 1):
@@ -134,7 +135,7 @@ def _check_layer(layer: LayerSpec, name: str) -> None:
 
 def _emit_layer(
     g: _Graph,
-    layer: LayerSpec,
+    layer: LayerShape,
     name: str,
     x: str,
     trunk: str | None,
@@ -204,17 +205,17 @@ def _finish(
 
 
 def build_onnx_model(
-    layers: Sequence[LayerSpec],
+    layers: Sequence[LayerShape],
     scale: int,
     weights: Mapping[str, np.ndarray] | None = None,
     *,
     seed: int = 0,
 ) -> onnx.ModelProto:
-    """An ONNX model executing ``layers`` (e.g. from :func:`~optuna_srprune.config.layer_specs`).
+    """An ONNX model executing ``layers`` (e.g. from :func:`~optuna_srprune.config.layer_shapes`).
 
     The model has one input ``"input"`` (NCHW float32, 3 channels, dynamic batch, height and width) and
-    one output ``"output"`` (``scale`` times larger). The feature-map sizes in ``layers`` only matter
-    for latency tables; the graph itself accepts any size.
+    one output ``"output"`` (``scale`` times larger): the graph accepts any size, so ``layers`` need
+    none (sized :class:`~optuna_srprune.config.LayerSpec` lists are accepted as they are).
 
     Args:
         layers: The network's layers, in order.
@@ -290,7 +291,7 @@ def build_ops_model(ops: Sequence[str], channels: int, *, seed: int = 0) -> onnx
             raise ConfigError(f"Unknown probe op {op!r}; choose from {PROBE_OPS}.")
         if op.startswith("conv"):
             k = int(op[4])
-            layer = LayerSpec(f"p{i}", "conv", channels, channels, k, 1, 1, 1)
+            layer = LayerShape(f"p{i}", "conv", channels, channels, k, 1)
             weight, bias = _random_weights(layer, rng)
             y = _emit_layer(g, layer, f"p{i}", y, None, None, weight, bias)
         elif op == "relu":

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from optuna_srprune._imports import try_import
+from optuna_srprune.config import LayerShape
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.latency._backend import check_threads
 from optuna_srprune.latency._backend import cpu_model
@@ -20,62 +21,29 @@ from optuna_srprune.latency._onnx_graph import IMAGE_CHANNELS
 from optuna_srprune.latency._onnx_graph import layer_input_shapes
 
 
-def _conv(torch: Any, layer: LayerSpec, weights: Mapping[str, np.ndarray] | None, name: str) -> Any:
-    if layer.op == "deconv":
-        conv = torch.nn.ConvTranspose2d(layer.in_channels, layer.out_channels, layer.kernel, layer.stride)
-    else:
-        conv = torch.nn.Conv2d(
-            layer.in_channels, layer.out_channels, layer.kernel, layer.stride, padding=(layer.kernel - 1) // 2
-        )
-    if weights is not None:
-        with torch.no_grad():
-            conv.weight.copy_(torch.from_numpy(np.asarray(weights[f"{name}.weight"])))
-            conv.bias.copy_(torch.from_numpy(np.asarray(weights[f"{name}.bias"])))
-    return conv
-
-
-def _tail_ops(torch: Any, layer: LayerSpec, y: Any, trunk: Any, image: Any) -> Any:
-    """Activation, residual and pixel shuffle after a conv, as the network runs them."""
-    if layer.activation == "relu":
-        y = torch.relu_(y)
-    if layer.residual == "block":
-        y = y.add_(trunk)
-    elif layer.residual == "global" and layer.op == "deconv":
-        y = y.add_(torch.nn.functional.interpolate(image, scale_factor=layer.upscale, mode="nearest"))
-    elif layer.residual == "global":
-        y = y.add_(image.repeat_interleave(layer.pixel_shuffle**2, dim=1))
-    if layer.pixel_shuffle > 1:
-        y = torch.nn.functional.pixel_shuffle(y, layer.pixel_shuffle)
-    return y
-
-
 def build_torch_model(
-    layers: Sequence[LayerSpec], scale: int, weights: Mapping[str, np.ndarray] | None = None
+    layers: Sequence[LayerShape], scale: int, weights: Mapping[str, np.ndarray] | None = None
 ) -> Any:
-    """A plain ``torch.nn.Module`` executing ``layers`` (same semantics and weight names as ONNX).
+    """The ``torch.nn.Module`` the torch back-end times: ``layers`` run by the one torch runner.
 
-    See :func:`~optuna_srprune.latency.build_onnx_model` for the semantics; ``scale`` is accepted for
+    It is an :class:`optuna_srprune.nn.LayerNet` (what ``SRNet`` is, and what the supernet's active
+    path runs), in eval mode, with in-place element-wise ops. ``weights`` are by ONNX initializer
+    name (``"<layer name>.weight"``, ``".bias"``; random if ``None``). See
+    :func:`~optuna_srprune.latency.build_onnx_model` for the semantics; ``scale`` is accepted for
     symmetry (the layers carry their pixel-shuffle factors).
     """
     torch = try_import("torch")
-    names = [layer.name or f"layer{i}" for i, layer in enumerate(layers)]
-    convs = [_conv(torch, layer, weights, name) for layer, name in zip(layers, names)]
-    specs = list(layers)
+    from optuna_srprune.nn import LayerNet  # imports torch, which this package does only when used
 
-    class _Net(torch.nn.Module):  # type: ignore[name-defined]
-        def __init__(self) -> None:
-            super().__init__()
-            self.convs = torch.nn.ModuleList(convs)
-
-        def forward(self, image: Any) -> Any:
-            x, trunk = image, None
-            for layer, conv in zip(specs, self.convs):
-                if layer.opens_block:
-                    trunk = x
-                x = _tail_ops(torch, layer, conv(x), trunk, image)
-            return x
-
-    return _Net().eval()
+    net = LayerNet(layers, inplace=True)
+    if weights is not None:
+        with torch.no_grad():
+            for layer in layers:
+                conv = net.conv(layer.name)
+                assert conv.bias is not None  # make_conv's convs have biases
+                conv.weight.copy_(torch.from_numpy(np.asarray(weights[f"{layer.name}.weight"])))
+                conv.bias.copy_(torch.from_numpy(np.asarray(weights[f"{layer.name}.bias"])))
+    return net.eval()
 
 
 class TorchBackend(LatencyBackend):
@@ -124,13 +92,17 @@ class TorchBackend(LatencyBackend):
 
     def prepare_layer(self, layer: LayerSpec) -> Runner:
         torch = self._torch()
-        conv = _conv(torch, layer, None, "layer").eval()
+        from optuna_srprune.nn import finish_layer
+        from optuna_srprune.nn import make_conv
+
+        conv = make_conv(layer).eval()
         gen = torch.Generator().manual_seed(0)
         feeds = {n: torch.rand(s, generator=gen) for n, s in layer_input_shapes(layer).items()}
 
         def run() -> object:
             with torch.inference_mode():
-                return _tail_ops(torch, layer, conv(feeds["x"]), feeds.get("trunk"), feeds.get("input"))
+                out = conv(feeds["x"])
+                return finish_layer(layer, out, feeds.get("trunk"), feeds.get("input"), inplace=True)
 
         return run
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from collections.abc import Set
 from typing import Any
 
-from optuna_srprune.config import BLOCK_KINDS
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.search_space import SRSearchSpace
 
@@ -19,20 +18,11 @@ Params = dict[str, Any]
 LatencyOf = Callable[[Params], float]
 
 
-def _active_ratio_names(space: SRSearchSpace, params: Params) -> list[str]:
-    p = space.prefix
-    names = []
-    for i in range(int(params[f"{p}depth"])):
-        kind = params[f"{p}block{i}.kind"]
-        names += [f"{p}block{i}.ratio{j}" for j in range(BLOCK_KINDS[kind])]
-    return names
-
-
 def _shrink_moves(space: SRSearchSpace, params: Params) -> list[Params]:
     """Every one-step change that makes the network cheaper."""
     p, moves = space.prefix, []
     step = space.ratio_step
-    for name in _active_ratio_names(space, params):
+    for name in space.ratio_names(params):
         if params[name] + step <= space.max_ratio + 1e-9:
             moves.append({**params, name: round(params[name] + step, 10)})
     depth = int(params[f"{p}depth"])
@@ -83,7 +73,7 @@ def reclaim_free_channels(
     result may not exceed (the original latency plus a small tolerance, and never over the budget).
     """
     current = dict(params)
-    for name in _active_ratio_names(space, current):
+    for name in space.ratio_names(current):
         while current[name] > 0.0:
             candidate = {**current, name: round(current[name] - space.ratio_step, 10)}
             if latency_of(candidate) > limit_ms:
@@ -98,7 +88,7 @@ def _neighbour_moves(space: SRSearchSpace, params: Params) -> list[Params]:
     p, moves = space.prefix, []
     step = space.ratio_step
     config = space.decode(params)
-    for name in _active_ratio_names(space, params):
+    for name in space.ratio_names(params):
         for delta in (step, -step):
             # Step on until the kept channels change: ratios that round alike are one network.
             ratio = float(params[name])
@@ -120,7 +110,7 @@ def _neighbour_moves(space: SRSearchSpace, params: Params) -> list[Params]:
         if 0 <= other < len(widths):
             moves.append({**params, f"{p}width": widths[other]})
     for i in range(depth):
-        name = f"{p}block{i}.kind"
+        name = space.kind_name(i)
         moves += [{**params, name: kind} for kind in space.block_kinds if kind != params[name]]
     return moves
 

@@ -18,11 +18,15 @@ from optuna.distributions import IntDistribution
 
 from optuna_srprune.config import BLOCK_KINDS
 from optuna_srprune.config import BlockConfig
+from optuna_srprune.config import full_config
+from optuna_srprune.config import layer_shapes
 from optuna_srprune.config import layer_specs
 from optuna_srprune.config import LayerSpec
 from optuna_srprune.config import SCALES
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.config import TAILS
+from optuna_srprune.config import trunk_after
+from optuna_srprune.config import unpruned_channels
 from optuna_srprune.exceptions import ConfigError
 
 
@@ -164,10 +168,22 @@ class SRSearchSpace:
         if len(self.tails) > 1:
             dists[f"{p}tail"] = CategoricalDistribution(self.tails)
         for i in range(self.max_depth):
-            dists[f"{p}block{i}.kind"] = CategoricalDistribution(self.block_kinds)
+            dists[self.kind_name(i)] = CategoricalDistribution(self.block_kinds)
             for j in range(self._max_prunable):
-                dists[f"{p}block{i}.ratio{j}"] = FloatDistribution(0.0, self.max_ratio, step=self.ratio_step)
+                dists[self.ratio_name(i, j)] = FloatDistribution(0.0, self.max_ratio, step=self.ratio_step)
         return dists
+
+    def kind_name(self, block: int) -> str:
+        """The parameter of block ``block``'s kind."""
+        return f"{self.prefix}block{block}.kind"
+
+    def ratio_name(self, block: int, layer: int) -> str:
+        """The parameter of the pruning ratio of prunable layer ``layer`` of block ``block``."""
+        return f"{self.prefix}block{block}.ratio{layer}"
+
+    def ratio_names(self, params: Mapping[str, Any]) -> list[str]:
+        """The pruning ratios ``params`` uses: those of its blocks within its depth, per their kind."""
+        return [name for block in self._block_names(params) for name in block[1:]]
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> SubnetConfig:
         """Suggest every parameter of the space on ``trial`` and decode the config."""
@@ -189,16 +205,16 @@ class SRSearchSpace:
         self._check_choice("tail", tail, self.tails)
         blocks, current = [], width
         for i in range(depth):
-            kind = params[f"{p}block{i}.kind"]
+            kind = params[self.kind_name(i)]
             self._check_choice(f"block{i}.kind", kind, self.block_kinds)
-            ratios = [float(params[f"{p}block{i}.ratio{j}"]) for j in range(BLOCK_KINDS[kind])]
+            ratios = [float(params[self.ratio_name(i, j)]) for j in range(BLOCK_KINDS[kind])]
             for ratio in ratios:
                 if not 0.0 <= ratio <= self.max_ratio + 1e-9:
                     raise ConfigError(f"Pruning ratio {ratio} is outside [0, {self.max_ratio}].")
             full = self.unpruned_channels(kind, width, current)
             kept = tuple(self.kept_channels(c, r) for c, r in zip(full, ratios))
             blocks.append(BlockConfig(kind, kept))
-            current = _trunk_after(blocks[-1], current)
+            current = trunk_after(blocks[-1], current)
         return SubnetConfig(scale=self.scale, width=width, blocks=tuple(blocks), tail=tail)
 
     def encode(self, config: SubnetConfig) -> dict[str, Any]:
@@ -214,17 +230,17 @@ class SRSearchSpace:
         current = config.width
         for i in range(self.max_depth):
             block = config.blocks[i] if i < config.depth else None
-            params[f"{p}block{i}.kind"] = block.kind if block else self.block_kinds[0]
+            params[self.kind_name(i)] = block.kind if block else self.block_kinds[0]
             full = self.unpruned_channels(block.kind, config.width, current) if block else ()
             if block is not None:
-                current = _trunk_after(block, current)
+                current = trunk_after(block, current)
             for j in range(self._max_prunable):
                 ratio = 0.0
                 if block is not None and j < len(block.channels):
                     ratio = next(
                         r for r in self.ratios() if self.kept_channels(full[j], r) == block.channels[j]
                     )
-                params[f"{p}block{i}.ratio{j}"] = ratio
+                params[self.ratio_name(i, j)] = ratio
         return params
 
     # ----------------------------------------------------------------- configs
@@ -236,10 +252,7 @@ class SRSearchSpace:
             width: The network's head width.
             current: Channels entering the block (default: ``width``).
         """
-        c = width if current is None else current
-        if kind == "ecb":
-            return (width,)
-        return (c,) if kind == "edsr" else (self.wdsr_expansion * c, c)
+        return unpruned_channels(kind, width, current, self.wdsr_expansion)
 
     def kept_channels(self, unpruned: int, ratio: float) -> int:
         """Channels kept from ``unpruned`` at pruning ``ratio``, rounded to ``channel_multiple``."""
@@ -261,9 +274,8 @@ class SRSearchSpace:
         """The unpruned subnet of ``depth`` ``kind`` blocks at ``width`` (default: deepest, widest)."""
         width = max(self.widths) if width is None else width
         depth = self.max_depth if depth is None else depth
-        block = BlockConfig(kind, self.unpruned_channels(kind, width))
         tail = "conv3x3" if "conv3x3" in self.tails else self.tails[0]
-        return SubnetConfig(self.scale, width, (block,) * depth, tail)
+        return full_config(self.scale, kind, width, depth, tail, self.wdsr_expansion)
 
     def smallest(self) -> SubnetConfig:
         """Shallowest, narrowest, most pruned subnet (blocks of the cheapest kind, cheapest tail)."""
@@ -298,7 +310,7 @@ class SRSearchSpace:
         for i, block in enumerate(config.blocks):
             self._check_choice(f"block{i}.kind", block.kind, self.block_kinds)
             full = self.unpruned_channels(block.kind, config.width, current)
-            current = _trunk_after(block, current)
+            current = trunk_after(block, current)
             for j, (kept, limit) in enumerate(zip(block.channels, full)):
                 allowed = sorted({self.kept_channels(limit, r) for r in self.ratios()})
                 if kept not in allowed:
@@ -371,20 +383,24 @@ class SRSearchSpace:
     def _needed_names(self, params: Mapping[str, Any]) -> list[str]:
         p = self.prefix
         names = [f"{p}depth", f"{p}width"] + ([f"{p}tail"] if len(self.tails) > 1 else [])
-        depth = params.get(f"{p}depth")
-        if depth is None:
+        if params.get(f"{p}depth") is None:
             return names
-        for i in range(int(depth)):
-            names.append(f"{p}block{i}.kind")
-            kind = params.get(f"{p}block{i}.kind")
-            if kind in BLOCK_KINDS:
-                names += [f"{p}block{i}.ratio{j}" for j in range(BLOCK_KINDS[kind])]
-        return names
+        return names + [name for block in self._block_names(params) for name in block]
+
+    def _block_names(self, params: Mapping[str, Any]) -> list[list[str]]:
+        """Per block within ``params``' depth: its kind's parameter, then its kind's pruning ratios'."""
+        blocks = []
+        for i in range(int(params[f"{self.prefix}depth"])):
+            kind = params.get(self.kind_name(i))
+            prunable = BLOCK_KINDS[kind] if kind in BLOCK_KINDS else 0
+            blocks.append([self.kind_name(i), *(self.ratio_name(i, j) for j in range(prunable))])
+        return blocks
 
     def _block_macs(self, kind: str, width: int, ratio: float = 0.0) -> int:
+        """MACs per LR pixel of one ``kind`` block at ``width``, pruned by ``ratio`` (to rank kinds)."""
         kept = tuple(self.kept_channels(c, ratio) for c in self.unpruned_channels(kind, width))
         config = SubnetConfig(self.scale, width, (BlockConfig(kind, kept),))
-        return sum(layer.macs for layer in layer_specs(config, 1, 1)[1:-1])
+        return sum(layer.kernel_macs for layer in layer_shapes(config)[1:-1])
 
     @staticmethod
     def _check_choice(name: str, value: Any, allowed: Sequence[Any] | range) -> None:
@@ -401,11 +417,6 @@ def _suggest(trial: optuna.trial.BaseTrial, name: str, dist: BaseDistribution) -
         return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
     assert isinstance(dist, CategoricalDistribution)
     return trial.suggest_categorical(name, dist.choices)
-
-
-def _trunk_after(block: BlockConfig, current: int) -> int:
-    """The trunk's width after ``block`` (only an ``ecb`` block changes it)."""
-    return block.channels[0] if block.kind == "ecb" else current
 
 
 def _is_multiple(value: float, step: float) -> bool:

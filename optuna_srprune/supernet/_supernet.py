@@ -11,10 +11,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from optuna_srprune.config import LayerSpec
+from optuna_srprune.config import layer_shapes
+from optuna_srprune.config import LayerShape
 from optuna_srprune.config import SubnetConfig
 from optuna_srprune.exceptions import CheckpointError
 from optuna_srprune.exceptions import ConfigError
+from optuna_srprune.nn import run_layers
 from optuna_srprune.search_space import SRSearchSpace
 from optuna_srprune.supernet._checkpoint import check_compatible
 from optuna_srprune.supernet._checkpoint import read_checkpoint
@@ -22,8 +24,6 @@ from optuna_srprune.supernet._checkpoint import write_checkpoint
 from optuna_srprune.supernet._elastic import ElasticConv2d
 from optuna_srprune.supernet._elastic import ElasticDeconv2d
 from optuna_srprune.supernet._elastic import ReparamConv2d
-from optuna_srprune.supernet._network import cached_specs
-from optuna_srprune.supernet._network import run_layers
 from optuna_srprune.supernet._network import SRNet
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -67,7 +67,7 @@ class SRSupernet(nn.Module):
         self.max_width = max(space.widths)
         self.convs = nn.ModuleDict()
         for kind, tail in itertools.product(space.block_kinds, space.tails):
-            for spec in cached_specs(dataclasses.replace(space.full(kind), tail=tail)):
+            for spec in layer_shapes(dataclasses.replace(space.full(kind), tail=tail)):
                 key = self._key(spec, kind)
                 if key not in self.convs:
                     self.convs[key] = _elastic_layer(spec, kind, reparam_head="ecb" in space.block_kinds)
@@ -95,10 +95,10 @@ class SRSupernet(nn.Module):
         config = self.active if config is None else config
         self._validate(config)
 
-        def conv(spec: LayerSpec, feat: torch.Tensor) -> torch.Tensor:
+        def conv(spec: LayerShape, feat: torch.Tensor) -> torch.Tensor:
             return self._elastic(spec, config)(feat, spec.out_channels)
 
-        return run_layers(x, cached_specs(config), conv)
+        return run_layers(x, layer_shapes(config), conv)
 
     def extract(self, config: SubnetConfig) -> SRNet:
         """A stand-alone :class:`SRNet` of ``config`` holding copies of its inherited weights."""
@@ -214,19 +214,18 @@ class SRSupernet(nn.Module):
             self.space.validate(config)
             self._validated.add(config)
 
-    def _elastic(self, spec: LayerSpec, config: SubnetConfig) -> ElasticConv2d | ElasticDeconv2d:
+    def _elastic(self, spec: LayerShape, config: SubnetConfig) -> ElasticConv2d | ElasticDeconv2d:
         """The elastic layer holding the weights of layer ``spec`` of ``config``."""
-        kind = ""
-        if spec.name.startswith("block"):
-            kind = config.blocks[int(spec.name[len("block") :].split(".")[0])].kind
+        kind = "" if spec.block is None else config.blocks[spec.block].kind
         return self._layer(self._key(spec, kind))
 
     @staticmethod
-    def _key(spec: LayerSpec, kind: str) -> str:
+    def _key(spec: LayerShape, kind: str) -> str:
         if spec.name == "tail":
             return _tail_key("deconv" if spec.op == "deconv" else "conv3x3")
-        if not spec.name.startswith("block"):
+        if spec.block is None:
             return spec.name
+        # Keys predate LayerShape.block: "block3.conv1" of an edsr block is "block3_edsr_conv1".
         block, conv = spec.name.split(".")
         return f"{block}_{kind}_{conv}"
 
@@ -236,7 +235,7 @@ class SRSupernet(nn.Module):
         return layer
 
     def _block_layers(self, index: int, kind: str) -> list[ElasticConv2d]:
-        specs = [s for s in cached_specs(self.space.full(kind)) if s.name.startswith(f"block{index}.")]
+        specs = [s for s in layer_shapes(self.space.full(kind)) if s.block == index]
         return [self._layer(self._key(spec, kind)) for spec in specs]
 
 
@@ -245,11 +244,11 @@ def _tail_key(tail: str) -> str:
     return "tail" if tail == "conv3x3" else f"tail_{tail}"
 
 
-def _elastic_layer(spec: LayerSpec, kind: str, reparam_head: bool) -> ElasticConv2d | ElasticDeconv2d:
+def _elastic_layer(spec: LayerShape, kind: str, reparam_head: bool) -> ElasticConv2d | ElasticDeconv2d:
     if spec.op == "deconv":
         return ElasticDeconv2d(spec.in_channels, spec.out_channels, spec.kernel)
     # The head trains as an ECB in spaces with ecb blocks (ECBSR's head is one), as plain elsewhere.
-    if (kind == "ecb" and spec.name.startswith("block")) or (spec.name == "head" and reparam_head):
+    if (kind == "ecb" and spec.block is not None) or (spec.name == "head" and reparam_head):
         return ReparamConv2d(spec.in_channels, spec.out_channels)
     return ElasticConv2d(spec.in_channels, spec.out_channels, spec.kernel)
 

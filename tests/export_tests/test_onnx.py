@@ -81,12 +81,14 @@ def test_load_network_errors(exported: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_every_runner_computes_one_function_and_the_timed_graph_is_the_shipped_one(scale: int) -> None:
-    """The extracted SRNet, the torch back-end's runner and the exported ONNX graph agree on random
-    networks of every block kind and tail, and the graph the latency table times has the exported
-    graph's operators in the same order."""
+    """The supernet's active path, the extracted SRNet, the torch back-end's model (what
+    ``TorchBackend.prepare_network`` times) and the exported ONNX graph agree on random networks of
+    every block kind and tail; the three torch ones are the one runner; and the graph the latency
+    table times has the exported graph's operators in the same order."""
     from optuna_srprune.config import layer_specs
     from optuna_srprune.latency import build_onnx_model
-    from optuna_srprune.latency._torch import build_torch_model
+    from optuna_srprune.latency import build_torch_model
+    from optuna_srprune.nn import LayerNet
     from optuna_srprune.search_space import SRSearchSpace
 
     space = SRSearchSpace.for_backend(scale, 8, block_kinds=("ecb", "edsr", "wdsr"), max_depth=4)
@@ -104,9 +106,11 @@ def test_every_runner_computes_one_function_and_the_timed_graph_is_the_shipped_o
             weights[f"{spec.name}.weight"] = net.conv(spec.name).weight.detach().numpy()
             weights[f"{spec.name}.bias"] = net.conv(spec.name).bias.detach().numpy()  # type: ignore[union-attr]
         runner = build_torch_model(layer_specs(net.config, 11, 13), scale, weights)
+        assert isinstance(runner, LayerNet) and isinstance(net, LayerNet)
         with torch.no_grad():
             expected = net(x)
             assert (runner(x) - expected).abs().max().item() < 1e-5, net.config.summary()
+            assert (supernet(x, net.config) - expected).abs().max().item() < 1e-5, net.config.summary()
         assert _max_diff(exported, net, 11, 13) < 1e-5, net.config.summary()
         timed = build_onnx_model(layer_specs(net.config, 360, 640), scale)
         assert [n.op_type for n in timed.graph.node] == [n.op_type for n in exported.graph.node]
